@@ -1,0 +1,211 @@
+// The mail store interface: the only seam between the protocol servers
+// (imap/, smtp/) and storage. The SQLite store (mailstore/sqlite/) is the real
+// backend; mailstore/memory.ts is the in-memory double for unit tests; both
+// pass test/mailstore/contract.ts.
+//
+// Model (RFC 3501 §2.3.1, RFC 7162 for MODSEQ):
+// - a mailbox keeps its UIDVALIDITY for as long as it keeps its name; a
+//   mailbox deleted and created again under the same name gets a new one;
+// - UIDs are strictly ascending per mailbox and never reused (UIDNEXT only grows);
+// - every change to a message (append, flag change, expunge) takes the
+//   mailbox's next MODSEQ; expunges are remembered with their MODSEQ so that
+//   QRESYNC (RFC 7162 §3.2.5) can report VANISHED UIDs.
+import type { MimeNode } from '../mime/types.ts';
+
+export type AccountId = number & { readonly __brand: 'AccountId' };
+export type MailboxId = number & { readonly __brand: 'MailboxId' };
+export type Uid = number & { readonly __brand: 'Uid' };
+export type UidValidity = number & { readonly __brand: 'UidValidity' };
+export type ModSeq = number & { readonly __brand: 'ModSeq' };
+
+/** RFC 6154 special-use attributes that Sealpost creates at init. */
+export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive';
+
+/** The folders every account gets at creation, with their special use. */
+export const DEFAULT_MAILBOXES: ReadonlyArray<{ name: string; specialUse: SpecialUse | null }> = [
+  { name: 'INBOX', specialUse: null },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Drafts', specialUse: '\\Drafts' },
+  { name: 'Trash', specialUse: '\\Trash' },
+  { name: 'Junk', specialUse: '\\Junk' },
+  { name: 'Archive', specialUse: '\\Archive' },
+];
+
+/** Hierarchy delimiter of mailbox names (as seen by IMAP clients too). */
+export const MAILBOX_DELIMITER = '/';
+
+export interface Account {
+  id: AccountId;
+  /** primary address, lower-cased */
+  address: string;
+  /** display name */
+  name: string;
+  createdAt: Date;
+}
+
+/** Secret material kept with the account. Never logged. */
+export interface AccountSecrets {
+  /** scrypt hash of the client password (crypto/password.ts format) */
+  passwordHash: string;
+  /** armored OpenPGP public key */
+  publicKey: string;
+  /** armored OpenPGP private key, encrypted with the key passphrase */
+  privateKey: string;
+  /** uppercase hex fingerprint of the primary key */
+  fingerprint: string;
+}
+
+export interface MailboxInfo {
+  id: MailboxId;
+  accountId: AccountId;
+  /** full Unicode name with MAILBOX_DELIMITER; INBOX is always "INBOX" */
+  name: string;
+  specialUse: SpecialUse | null;
+  uidValidity: UidValidity;
+  uidNext: Uid;
+  /** highest MODSEQ of any change in the mailbox (>= 1) */
+  highestModSeq: ModSeq;
+}
+
+export interface MailboxStatus {
+  messages: number;
+  /** messages with uid >= the first recent uid (see claimRecent) */
+  recent: number;
+  /** messages without \Seen */
+  unseen: number;
+  uidNext: Uid;
+  uidValidity: UidValidity;
+  highestModSeq: ModSeq;
+  /** sum of message sizes (RFC 8438 STATUS=SIZE) */
+  size: number;
+}
+
+/** The per-message state a session needs to hold: enough for the sequence map. */
+export interface MessageState {
+  uid: Uid;
+  /** system flags (with backslash, e.g. "\\Seen") and keywords, as stored */
+  flags: string[];
+  modSeq: ModSeq;
+}
+
+export interface MessageMeta extends MessageState {
+  internalDate: Date;
+  /** RFC822.SIZE: octets of the stored (CRLF-normalised) message */
+  size: number;
+}
+
+/** Which optional parts getMessages should load. */
+export interface MessageFields {
+  /** the parsed MIME tree (ENVELOPE, BODYSTRUCTURE, section offsets) */
+  structure?: boolean;
+  /** the raw header block of the top-level message (for SEARCH HEADER and friends) */
+  header?: boolean;
+}
+
+export interface MessageRecord extends MessageMeta {
+  structure?: MimeNode;
+  header?: Uint8Array;
+}
+
+export interface AppendInput {
+  /** the message; line endings are normalised to CRLF by the store */
+  raw: Uint8Array;
+  flags?: string[];
+  /** INTERNALDATE; defaults to now */
+  internalDate?: Date;
+}
+
+export interface AppendResult {
+  uidValidity: UidValidity;
+  uid: Uid;
+}
+
+export type FlagMode = 'add' | 'remove' | 'replace';
+
+export interface StoreFlagsResult {
+  /** messages whose flags changed, with their new state */
+  changed: MessageState[];
+  /** messages whose state was not changed (already so), with current state */
+  unchanged: MessageState[];
+  /** UIDs refused because their MODSEQ > unchangedSince (RFC 7162 §3.1.3) */
+  modified: Uid[];
+}
+
+export interface CopyResult {
+  uidValidity: UidValidity;
+  /** source uid -> destination uid, in source uid order */
+  map: Array<[source: Uid, destination: Uid]>;
+}
+
+/** What changed in a mailbox since a given MODSEQ. */
+export interface ChangesSince {
+  /** messages appended or whose flags changed after the MODSEQ (ascending uid) */
+  changed: MessageState[];
+  /** UIDs expunged after the MODSEQ (ascending) */
+  expunged: Uid[];
+  highestModSeq: ModSeq;
+}
+
+/** Notified after any committed change to a mailbox (from any session or process). */
+export type MailboxListener = (mailboxId: MailboxId) => void;
+
+/**
+ * Storage for accounts, mailboxes and messages.
+ *
+ * All methods may throw SealpostError subclasses from errors/: NotFoundError
+ * (unknown account, mailbox or uid where one is required), AlreadyExistsError
+ * (create/rename onto an existing name), NotAllowedError (delete INBOX, ...),
+ * ValidationError (bad name). UIDs passed in that no longer exist are skipped,
+ * not errors (RFC 3501 §6.4.8: UID ranges may name expunged messages).
+ */
+export interface MailStore {
+  // --- accounts ---
+  /** creates the account and DEFAULT_MAILBOXES; address is lower-cased */
+  createAccount(input: { address: string; name: string } & AccountSecrets): Promise<Account>;
+  getAccount(address: string): Promise<Account | null>;
+  getAccountById(id: AccountId): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  getSecrets(id: AccountId): Promise<AccountSecrets>;
+  updateSecrets(id: AccountId, secrets: Partial<AccountSecrets>): Promise<void>;
+
+  // --- mailboxes ---
+  listMailboxes(accountId: AccountId): Promise<MailboxInfo[]>;
+  /** name lookup; "inbox" in any case finds INBOX */
+  getMailbox(accountId: AccountId, name: string): Promise<MailboxInfo | null>;
+  getMailboxById(id: MailboxId): Promise<MailboxInfo | null>;
+  /** creates the mailbox (parents are not created implicitly; IMAP layer does that) */
+  createMailbox(accountId: AccountId, name: string, specialUse?: SpecialUse | null): Promise<MailboxInfo>;
+  /** deletes the mailbox and its messages; refuses INBOX */
+  deleteMailbox(id: MailboxId): Promise<void>;
+  /** renames the mailbox and every child (name + delimiter + ...); UIDVALIDITY is kept.
+   *  Renaming INBOX moves all its messages to a new mailbox of the new name and leaves INBOX empty (RFC 3501 §6.3.5). */
+  renameMailbox(id: MailboxId, newName: string): Promise<MailboxInfo>;
+  /** subscriptions are by name and may name mailboxes that do not exist (RFC 3501 §6.3.6) */
+  listSubscriptions(accountId: AccountId): Promise<string[]>;
+  setSubscribed(accountId: AccountId, name: string, subscribed: boolean): Promise<void>;
+  status(id: MailboxId): Promise<MailboxStatus>;
+  /** returns the first recent UID for this session and moves the mark to uidNext
+   *  (only the first session to select a mailbox sees messages as \Recent) */
+  claimRecent(id: MailboxId): Promise<Uid>;
+
+  // --- messages ---
+  /** every message of the mailbox in ascending UID order (the sequence map) */
+  listMessages(id: MailboxId): Promise<MessageState[]>;
+  /** the named messages (missing UIDs skipped), ascending UID order */
+  getMessages(id: MailboxId, uids: readonly Uid[], fields?: MessageFields): Promise<MessageRecord[]>;
+  /** the full stored message */
+  getBody(id: MailboxId, uid: Uid): Promise<Uint8Array>;
+  append(id: MailboxId, input: AppendInput): Promise<AppendResult>;
+  /** sets flags; unchangedSince applies RFC 7162 UNCHANGEDSINCE */
+  storeFlags(id: MailboxId, uids: readonly Uid[], mode: FlagMode, flags: readonly string[], unchangedSince?: ModSeq): Promise<StoreFlagsResult>;
+  copy(id: MailboxId, uids: readonly Uid[], destination: MailboxId): Promise<CopyResult>;
+  /** copy then expunge from the source, atomically (RFC 6851) */
+  move(id: MailboxId, uids: readonly Uid[], destination: MailboxId): Promise<CopyResult>;
+  /** removes messages flagged \Deleted (restricted to `uids` when given); returns the expunged UIDs ascending */
+  expunge(id: MailboxId, uids?: readonly Uid[]): Promise<Uid[]>;
+  changesSince(id: MailboxId, modSeq: ModSeq): Promise<ChangesSince>;
+  /** listener is called after every committed change to the mailbox; returns the unsubscribe function */
+  subscribe(id: MailboxId, listener: MailboxListener): () => void;
+
+  close(): Promise<void>;
+}
