@@ -1,0 +1,187 @@
+// The node's configuration: config.json in the data directory (mode 0600).
+// Loading validates every field and names the bad one (ValidationError);
+// fields left out take their defaults. Saving is atomic (temp file + rename)
+// so a crash never leaves a half-written config.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError, ValidationError } from '../errors/index.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface PortsConfig {
+  /** SMTP submission with STARTTLS (RFC 6409; 587 on a real host) */
+  smtp: number;
+  /** SMTP submission over implicit TLS (RFC 8314; 465 on a real host) */
+  smtps: number;
+  /** IMAP with STARTTLS (143 on a real host) */
+  imap: number;
+  /** IMAP over implicit TLS (993 on a real host) */
+  imaps: number;
+}
+
+export interface LimitsConfig {
+  /** largest message accepted by SMTP (SIZE, RFC 1870) and IMAP APPEND, octets */
+  maxMessageSize: number;
+  imap: {
+    maxLineLength: number;
+    maxLiteralSize: number;
+    maxConnectionsPerAccount: number;
+    maxConnections: number;
+    idleTimeoutMs: number;
+  };
+  smtp: {
+    maxClients: number;
+    socketTimeoutMs: number;
+  };
+  auth: {
+    /** failures for one user within windowMs before it is throttled */
+    maxFailuresPerUser: number;
+    /** failures from one remote address within windowMs before it is throttled */
+    maxFailuresPerRemote: number;
+    windowMs: number;
+    /** how long a throttled user/address is refused */
+    lockoutMs: number;
+    /** fixed delay added to every failed attempt */
+    failureDelayMs: number;
+  };
+}
+
+export interface SealpostConfig {
+  version: 1;
+  /** address the servers bind to; loopback unless the user says otherwise */
+  listen: string;
+  ports: PortsConfig;
+  limits: LimitsConfig;
+  logLevel: LogLevel;
+}
+
+const MiB = 1024 * 1024;
+
+export function defaultConfig(): SealpostConfig {
+  return {
+    version: 1,
+    listen: '127.0.0.1',
+    ports: { smtp: 1587, smtps: 1465, imap: 1143, imaps: 1993 },
+    limits: {
+      maxMessageSize: 25 * MiB,
+      imap: {
+        maxLineLength: 64 * 1024,
+        maxLiteralSize: 25 * MiB,
+        maxConnectionsPerAccount: 20,
+        maxConnections: 200,
+        idleTimeoutMs: 30 * 60 * 1000,
+      },
+      smtp: { maxClients: 50, socketTimeoutMs: 5 * 60 * 1000 },
+      auth: {
+        maxFailuresPerUser: 5,
+        maxFailuresPerRemote: 10,
+        windowMs: 15 * 60 * 1000,
+        lockoutMs: 15 * 60 * 1000,
+        failureDelayMs: 250,
+      },
+    },
+    logLevel: 'info',
+  };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isObject(value: unknown): value is Record<string, Json> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Merges `input` over `defaults`, checking each leaf has the default's type.
+ * Integers must be non-negative (ports may be 0: "any free port").
+ */
+function merge<T>(defaults: T, input: unknown, field: string): T {
+  if (input === undefined) return defaults;
+  if (isObject(defaults)) {
+    if (!isObject(input)) throw new ValidationError(field, 'must be an object');
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(defaults)) {
+      out[key] = merge(value, input[key], field === '' ? key : `${field}.${key}`);
+    }
+    for (const key of Object.keys(input)) {
+      if (!(key in defaults)) throw new ValidationError(field === '' ? key : `${field}.${key}`, 'unknown setting');
+    }
+    return out as T;
+  }
+  if (typeof defaults === 'number') {
+    if (typeof input !== 'number' || !Number.isSafeInteger(input) || input < 0) {
+      throw new ValidationError(field, 'must be a non-negative integer');
+    }
+    return input as T;
+  }
+  if (typeof defaults === 'string') {
+    if (typeof input !== 'string' || input === '') throw new ValidationError(field, 'must be a non-empty string');
+    return input as T;
+  }
+  return input as T;
+}
+
+/**
+ * Validates a parsed config object.
+ * @throws ValidationError naming the first bad field
+ */
+export function validateConfig(input: unknown): SealpostConfig {
+  if (!isObject(input)) throw new ValidationError('config', 'must be a JSON object');
+  if (input['version'] !== 1) throw new ValidationError('version', 'must be 1');
+  const config = merge(defaultConfig(), input, '');
+  for (const [name, port] of Object.entries(config.ports)) {
+    if (port > 65535) throw new ValidationError(`ports.${name}`, 'must be a port number (0-65535)');
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new ValidationError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (config.limits.maxMessageSize < 1024) throw new ValidationError('limits.maxMessageSize', 'must be at least 1024');
+  return config;
+}
+
+/**
+ * Reads and validates config.json.
+ * @throws NotFoundError when the file does not exist (data dir not initialised)
+ * @throws ValidationError when it is not valid JSON or a field is bad
+ */
+export async function loadConfig(file: string): Promise<SealpostConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('config', `no configuration at ${file}`);
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError('config', `${file} is not valid JSON (${(error as Error).message})`);
+  }
+  return validateConfig(parsed);
+}
+
+/** Writes config.json atomically with mode 0600. */
+export async function saveConfig(file: string, config: SealpostConfig): Promise<void> {
+  validateConfig(config);
+  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, 0o600);
+}
+
+/** Writes to a temp file in the same directory, fsyncs it, then renames over `file`. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+}

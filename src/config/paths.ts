@@ -1,0 +1,47 @@
+// Where Sealpost keeps its data: the data directory and the files in it.
+// Resolution order: --data-dir flag, SEALPOST_HOME, $XDG_DATA_HOME/sealpost,
+// ~/.local/share/sealpost (XDG Base Directory Specification defaults).
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Resolves the data directory to an absolute path.
+ * @param flag the --data-dir value, if the user gave one
+ * @param env the environment to read (process.env by default; injectable for tests)
+ */
+export function resolveDataDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && flag !== '') return path.resolve(flag);
+  const home = env['SEALPOST_HOME'];
+  if (home !== undefined && home !== '') return path.resolve(home);
+  const xdg = env['XDG_DATA_HOME'];
+  // The spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+  if (xdg !== undefined && xdg !== '' && path.isAbsolute(xdg)) return path.join(xdg, 'sealpost');
+  return path.join(env['HOME'] ?? os.homedir(), '.local', 'share', 'sealpost');
+}
+
+/** The files inside a data directory. */
+export interface DataPaths {
+  dir: string;
+  config: string;
+  database: string;
+  tlsDir: string;
+  tlsKey: string;
+  tlsCert: string;
+  /** written by `start`: pid and bound ports of the running gateway */
+  gatewayState: string;
+  log: string;
+}
+
+export function dataPaths(dir: string): DataPaths {
+  const tlsDir = path.join(dir, 'tls');
+  return {
+    dir,
+    config: path.join(dir, 'config.json'),
+    database: path.join(dir, 'sealpost.db'),
+    tlsDir,
+    tlsKey: path.join(tlsDir, 'key.pem'),
+    tlsCert: path.join(tlsDir, 'cert.pem'),
+    gatewayState: path.join(dir, 'gateway.json'),
+    log: path.join(dir, 'sealpost.log'),
+  };
+}

@@ -1,0 +1,192 @@
+// The one file that imports smtp-server: SMTP message submission (RFC 6409)
+// on STARTTLS (RFC 3207) and implicit TLS (RFC 8314 §3.3) ports, AUTH PLAIN
+// and LOGIN (RFC 4954, RFC 4616), SIZE (RFC 1870), local delivery to INBOX.
+//
+// Decisions:
+// - No copy is filed into the sender's Sent folder. Thunderbird and Outlook
+//   APPEND their own copy over IMAP after sending; filing one here too would
+//   give every sent message twice. (The secure pipeline will revisit this.)
+// - 250 is sent only after every recipient's INBOX append has returned; the
+//   store's append is durable (SQLite synchronous=FULL), so a 250 means stored.
+// - smtp-server's allowInsecureAuth is global, so it is on and the real rule
+//   is in onAuth: AUTH before TLS only from a loopback address.
+// - Enhanced status codes (RFC 3463) are written into our reply texts.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { Authenticator } from '../accounts/types.ts';
+import { NotFoundError } from '../errors/index.ts';
+import type { MailStore } from '../mailstore/types.ts';
+import { smtpReply, toSmtpError, type SmtpReplyError } from './errors.ts';
+import { receivedHeader } from './received.ts';
+
+export interface SubmissionServerOptions {
+  store: MailStore;
+  auth: Authenticator;
+  logger: Logger;
+  tls: { key: string; cert: string };
+  /** true: TLS from the first byte (port 465 style); false: plain + STARTTLS */
+  implicitTls: boolean;
+  /** SIZE limit in octets (default 25 MiB) */
+  maxMessageSize?: number;
+  /** concurrent connections (default 50) */
+  maxClients?: number;
+  /** idle socket timeout, ms (default 5 minutes; RFC 5321 §4.5.3.2) */
+  socketTimeoutMs?: number;
+  /** how long close() waits for sessions before sending 421 (default 2 s) */
+  closeTimeoutMs?: number;
+  /** our name in the greeting and Received: (default localhost) */
+  hostname?: string;
+  /** recipients per message (default 100, RFC 5321 §4.5.3.1.8 minimum) */
+  maxRecipients?: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024;
+
+/** True for 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+type Callback = (err?: Error | null) => void;
+
+export function createSubmissionServer(options: SubmissionServerOptions): SMTPServer {
+  const { store, auth } = options;
+  const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  const maxRecipients = options.maxRecipients ?? 100;
+  const hostname = options.hostname ?? 'localhost';
+  const log = options.logger.child({ proto: 'smtp', tls: options.implicitTls ? 'implicit' : 'starttls' });
+
+  const fail = (cb: Callback, error: unknown): void => cb(toSmtpError(error, log));
+
+  const server = new SMTPServer({
+    secure: options.implicitTls,
+    key: options.tls.key,
+    cert: options.tls.cert,
+    name: hostname,
+    banner: 'Sealpost ESMTP submission',
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: false,
+    authRequiredMessage: '5.7.0 Authentication required',
+    allowInsecureAuth: true, // the loopback-only rule is enforced in onAuth
+    size: maxMessageSize,
+    maxClients: options.maxClients ?? 50,
+    socketTimeout: options.socketTimeoutMs ?? 5 * 60 * 1000,
+    closeTimeout: options.closeTimeoutMs ?? 2000,
+    disableReverseLookup: true, // no DNS traffic; the address is what we log
+    disabledCommands: [],
+    logger: false,
+
+    onConnect(session, cb) {
+      log.debug({ session: session.id, remote: session.remoteAddress }, 'connect');
+      cb();
+    },
+
+    onAuth(authData, session, cb) {
+      if (!session.secure && !isLoopback(session.remoteAddress)) {
+        cb(smtpReply(538, '5.7.11 Encryption required for requested authentication mechanism (use STARTTLS)'));
+        return;
+      }
+      const authzid = (authData as { authzid?: unknown }).authzid;
+      const username = authData.username ?? '';
+      if (typeof authzid === 'string' && authzid !== '' && authzid.toLowerCase() !== username.toLowerCase()) {
+        cb(smtpReply(535, '5.7.8 Authorization identity must equal the user name'));
+        return;
+      }
+      auth.authenticate(username, authData.password ?? '', session.remoteAddress).then(
+        (account) => {
+          log.info({ session: session.id, account: account.address }, 'authenticated');
+          cb(null, { user: account.address });
+        },
+        (error: unknown) => fail(cb, error),
+      );
+    },
+
+    onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback) {
+      const user = session.user;
+      if (user === undefined) {
+        cb(smtpReply(530, '5.7.0 Authentication required'));
+        return;
+      }
+      if (address.address.toLowerCase() !== user.toLowerCase()) {
+        cb(smtpReply(553, `5.7.1 Sender address rejected: not owned by user ${user}`));
+        return;
+      }
+      cb();
+    },
+
+    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback) {
+      if (session.envelope.rcptTo.length >= maxRecipients) {
+        cb(smtpReply(452, '4.5.3 Too many recipients'));
+        return;
+      }
+      const rcpt = address.address.toLowerCase();
+      store.getAccount(rcpt).then(
+        (account) => {
+          if (account === null) {
+            cb(smtpReply(550, `5.1.1 <${rcpt}>: Recipient not on this Sealpost node (relaying to other hosts comes with the secure pipeline)`));
+          } else {
+            cb();
+          }
+        },
+        (error: unknown) => fail(cb, error),
+      );
+    },
+
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void) {
+      const chunks: Buffer[] = [];
+      let collected = 0;
+      stream.on('data', (chunk: Buffer) => {
+        // Keep reading to the end (the client is still sending) but stop storing once over the limit.
+        if (collected + chunk.length <= maxMessageSize) chunks.push(chunk);
+        collected += chunk.length;
+      });
+      stream.once('error', (error: Error) => fail(cb, error));
+      stream.once('end', () => {
+        if (stream.sizeExceeded || collected > maxMessageSize) {
+          log.info({ session: session.id, bytes: collected, limit: maxMessageSize }, 'message refused: too big');
+          cb(smtpReply(552, `5.3.4 Message size exceeds fixed limit of ${maxMessageSize} octets`));
+          return;
+        }
+        deliver(session, Buffer.concat(chunks)).then(
+          (id) => cb(null, `2.0.0 Ok: delivered as ${id}`),
+          (error: unknown) => cb(toSmtpError(error, log)),
+        );
+      });
+    },
+  });
+
+  /** Appends the message to each recipient's INBOX; resolves when all are stored. */
+  async function deliver(session: SMTPServerSession, message: Buffer): Promise<string> {
+    const id = randomBytes(8).toString('hex');
+    const recipients = [...new Set(session.envelope.rcptTo.map((r) => r.address.toLowerCase()))];
+    const header = receivedHeader({
+      helo: session.hostNameAppearsAs,
+      remoteAddress: session.remoteAddress,
+      by: hostname,
+      secure: session.secure,
+      authenticated: session.user !== undefined,
+      id,
+      recipients,
+      date: new Date(),
+    });
+    const raw = Buffer.concat([Buffer.from(header, 'latin1'), message]);
+    for (const rcpt of recipients) {
+      const account = await store.getAccount(rcpt);
+      if (account === null) throw new NotFoundError('account', `no account ${rcpt}`);
+      const inbox = await store.getMailbox(account.id, 'INBOX');
+      if (inbox === null) throw new NotFoundError('mailbox', `${rcpt} has no INBOX`);
+      await store.append(inbox.id, { raw, flags: [] });
+    }
+    log.info({ session: session.id, id, from: session.user, recipients: recipients.length, bytes: raw.length }, 'delivered');
+    return id;
+  }
+
+  // Without a listener an 'error' event (socket reset, TLS failure) would throw.
+  server.on('error', (error: Error) => log.debug({ err: error.message }, 'connection error'));
+  return server;
+}
+
+export type { SmtpReplyError };
