@@ -3,6 +3,9 @@
 import fs from 'node:fs/promises';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { resolveDataDir } from '../config/paths.ts';
+import { ValidationError } from '../errors/index.ts';
+import { createLogger } from '../log.ts';
+import type { Logger } from 'pino';
 
 /** A mistake in how the command was called: exit code 2 and a pointer to --help. */
 export class UsageError extends Error {
@@ -75,4 +78,19 @@ export interface Command {
 
 export function print(text = ''): void {
   process.stdout.write(`${text}\n`);
+}
+
+/** Runs a check on a flag value; its ValidationError becomes a UsageError (exit code 2). */
+export function checkFlag(command: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(command, error.message);
+    throw error;
+  }
+}
+
+/** Commands other than start only log warnings (their output is for a person). */
+export function quietLogger(): Logger {
+  return createLogger({ level: 'warn' });
 }

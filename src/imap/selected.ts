@@ -3,6 +3,7 @@
 // changes made by others (RFC 3501 §5.2, §7.3.1, §7.4.1; RFC 7162 §3.1.4 for
 // MODSEQ in unsolicited FETCH, §3.2.10 for VANISHED).
 import type { ChangesSince, MailboxId, MailboxInfo, MailStore, MessageState, ModSeq, Uid } from '../mailstore/types.ts';
+import { formatSequenceSet } from './protocol/seqset.ts';
 import type { ResponseValue } from './protocol/types.ts';
 
 export interface SyncOptions {
@@ -198,7 +199,7 @@ export class SelectedMailbox {
     const doomed = new Set(uids);
     if (opts.qresync) {
       const present = uids.filter((u) => this.flagsByUid.has(u));
-      if (present.length > 0) out.push([atom('VANISHED'), { type: 'raw', value: formatUidSet(present) }]);
+      if (present.length > 0) out.push([atom('VANISHED'), { type: 'raw', value: formatSequenceSet(present) }]);
     } else {
       // Report from the highest sequence number down so each number is valid when sent.
       for (let i = this.uids.length - 1; i >= 0; i--) {
@@ -211,19 +212,4 @@ export class SelectedMailbox {
       this.recent.delete(u);
     }
   }
-}
-
-/** Compresses ascending UIDs into a sequence set: 1:3,7,9:10. */
-export function formatUidSet(uids: readonly number[]): string {
-  const sorted = [...uids].sort((a, b) => a - b);
-  const parts: string[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const start = sorted[i]!;
-    let end = start;
-    while (i + 1 < sorted.length && sorted[i + 1]! <= end + 1) end = sorted[++i]!;
-    parts.push(start === end ? String(start) : `${start}:${end}`);
-    i++;
-  }
-  return parts.join(',');
 }

@@ -66,7 +66,7 @@ export function createSubmissionServer(options: SubmissionServerOptions): SMTPSe
     key: options.tls.key,
     cert: options.tls.cert,
     name: hostname,
-    banner: 'Sealpost ESMTP submission',
+    banner: 'Sealpost mail submission',
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: false,
     authRequiredMessage: '5.7.0 Authentication required',
@@ -138,21 +138,28 @@ export function createSubmissionServer(options: SubmissionServerOptions): SMTPSe
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void) {
       const chunks: Buffer[] = [];
       let collected = 0;
+      let answered = false;
+      const reply = (err: Error | null, text?: string): void => {
+        if (answered) return;
+        answered = true;
+        if (err === null) cb(null, text);
+        else cb(err);
+      };
       stream.on('data', (chunk: Buffer) => {
         // Keep reading to the end (the client is still sending) but stop storing once over the limit.
         if (collected + chunk.length <= maxMessageSize) chunks.push(chunk);
         collected += chunk.length;
       });
-      stream.once('error', (error: Error) => fail(cb, error));
+      stream.once('error', (error: Error) => reply(toSmtpError(error, log)));
       stream.once('end', () => {
         if (stream.sizeExceeded || collected > maxMessageSize) {
           log.info({ session: session.id, bytes: collected, limit: maxMessageSize }, 'message refused: too big');
-          cb(smtpReply(552, `5.3.4 Message size exceeds fixed limit of ${maxMessageSize} octets`));
+          reply(smtpReply(552, `5.3.4 Message size exceeds fixed limit of ${maxMessageSize} octets`));
           return;
         }
         deliver(session, Buffer.concat(chunks)).then(
-          (id) => cb(null, `2.0.0 Ok: delivered as ${id}`),
-          (error: unknown) => cb(toSmtpError(error, log)),
+          (id) => reply(null, `2.0.0 Ok: delivered as ${id}`),
+          (error: unknown) => reply(toSmtpError(error, log)),
         );
       });
     },

@@ -50,9 +50,12 @@ export function writeMbsyncConfig(peer: ImapPeer): MbsyncSetup {
   const security = peer.tls === 'none'
     ? ['SSLType None']
     : ['SSLType STARTTLS', 'SystemCertificates no', `CertificateFile ${rcString(peer.caFile ?? '')}`];
+  // isync 1.4 matches the certificate against DNS names only, never an IP SAN:
+  // over TLS, name the loopback server "localhost" as a user would.
+  const host = peer.tls === 'starttls' && peer.host === '127.0.0.1' ? 'localhost' : peer.host;
   const rc = [
     'IMAPAccount far',
-    `Host ${peer.host}`,
+    `Host ${host}`,
     `Port ${peer.port}`,
     `User ${rcString(peer.user)}`,
     `Pass ${rcString(peer.pass)}`,

@@ -1,7 +1,7 @@
 // `sealpost account add|list|passwd`: manage the accounts on this node.
 import { checkPassword, normaliseAddress } from '../../accounts/service.ts';
 import { openNode } from '../../app.ts';
-import { DATA_DIR_OPTION, dataDirFrom, parseCommand, passwordFlag, print, UsageError, type Command } from '../args.ts';
+import { checkFlag, DATA_DIR_OPTION, dataDirFrom, parseCommand, quietLogger, passwordFlag, print, UsageError, type Command } from '../args.ts';
 
 export const help = `Usage: sealpost account <add|list|passwd> [options] [--data-dir DIR]
 
@@ -57,8 +57,9 @@ export const accountCommand: Command = {
     const oldPassword = await passwordFlag('account', values, 'old-password');
     if (sub !== 'list') {
       if (values.address === undefined) throw new UsageError('account', `--address is required for account ${sub}`);
-      normaliseAddress(values.address);
-      if (password !== undefined) checkPassword(password);
+      const address = values.address;
+      checkFlag('account', () => normaliseAddress(address));
+      if (password !== undefined) checkFlag('account', () => checkPassword(password));
     }
     if (sub === 'passwd' && oldPassword === undefined && values['force-new-key'] !== true) {
       throw new UsageError('account', 'account passwd needs --old-password (or --old-password-file) to re-encrypt the key, or --force-new-key to replace it');
@@ -67,7 +68,7 @@ export const accountCommand: Command = {
       throw new UsageError('account', 'give --old-password or --force-new-key, not both');
     }
 
-    const node = await openNode({ dataDir: dataDirFrom(values) });
+    const node = await openNode({ dataDir: dataDirFrom(values), logger: quietLogger() });
     try {
       if (sub === 'list') {
         const accounts = await node.accounts.listAccounts();

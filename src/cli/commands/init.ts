@@ -2,8 +2,9 @@
 // the first account, then prints the mail client settings.
 import { checkPassword, normaliseAddress } from '../../accounts/service.ts';
 import { initDataDir, openNode } from '../../app.ts';
+import type { PortsConfig } from '../../config/config.ts';
 import { clientSettings } from '../output.ts';
-import { DATA_DIR_OPTION, dataDirFrom, parseCommand, passwordFlag, print, UsageError, type Command } from '../args.ts';
+import { checkFlag, DATA_DIR_OPTION, dataDirFrom, parseCommand, passwordFlag, print, quietLogger, UsageError, type Command } from '../args.ts';
 
 export const help = `Usage: sealpost init --address ADDR [--name NAME] [--password PASS | --password-file FILE] [--data-dir DIR]
 
@@ -30,23 +31,34 @@ const OPTIONS = {
   'password-file': { type: 'string' },
 } as const;
 
-/** Initialises `dataDir` with one account; returns what was printed about it. */
-export async function initWithAccount(dataDir: string, input: { address: string; name?: string; password?: string }): Promise<void> {
+export interface Initialised {
+  address: string;
+  /** set when the password was generated (print it once) */
+  generatedPassword?: string;
+  fingerprint: string;
+  tlsFingerprint: string;
+  /** listen address and ports from the config */
+  host: string;
+  ports: PortsConfig;
+}
+
+/** Initialises `dataDir` (kept if present) and creates one account in it. */
+export async function initWithAccount(dataDir: string, input: { address: string; name?: string; password?: string }): Promise<Initialised> {
   const init = await initDataDir(dataDir);
-  const node = await openNode({ dataDir });
+  const node = await openNode({ dataDir, logger: quietLogger() });
   try {
     const created = await node.accounts.createAccount(input);
     print(`Sealpost data directory: ${init.paths.dir}`);
     print(`Account ${created.account.address} created; OpenPGP key ${created.fingerprint}`);
     print('(the private key is encrypted with the account password)');
-    print();
-    print(clientSettings({
+    return {
+      address: created.account.address,
+      ...(created.generated ? { generatedPassword: created.password } : {}),
+      fingerprint: created.fingerprint,
+      tlsFingerprint: init.tls.fingerprint256,
       host: init.config.listen,
       ports: init.config.ports,
-      address: created.account.address,
-      ...(created.generated ? { password: created.password } : {}),
-      tlsFingerprint: init.tls.fingerprint256,
-    }));
+    };
   } finally {
     await node.close();
   }
@@ -62,14 +74,23 @@ export const initCommand: Command = {
     if (values.address === undefined) throw new UsageError('init', '--address is required');
     const password = await passwordFlag('init', values, 'password');
     // Check what the user typed before anything is written to disk.
-    normaliseAddress(values.address);
-    if (password !== undefined) checkPassword(password);
+    const address = values.address;
+    checkFlag('init', () => normaliseAddress(address));
+    if (password !== undefined) checkFlag('init', () => checkPassword(password));
     const dataDir = dataDirFrom(values);
-    await initWithAccount(dataDir, {
+    const done = await initWithAccount(dataDir, {
       address: values.address,
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(password !== undefined ? { password } : {}),
     });
+    print();
+    print(clientSettings({
+      host: done.host,
+      ports: done.ports,
+      address: done.address,
+      ...(done.generatedPassword !== undefined ? { password: done.generatedPassword } : {}),
+      tlsFingerprint: done.tlsFingerprint,
+    }));
     print();
     print(`Next: sealpost start --data-dir ${dataDir}`);
   },

@@ -1,7 +1,7 @@
 // APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315 §3) and APPENDLIMIT (RFC 7889).
 //   append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal
 import { parseDateTime } from '../protocol/datetime.ts';
-import { CommandSyntaxError, mailboxArg } from './util.ts';
+import { ImapParseError, mailboxArg } from './util.ts';
 import { parseFlagList } from './flags.ts';
 import { no, ok, type CommandSpec } from './types.ts';
 
@@ -10,10 +10,10 @@ export const append: CommandSpec = {
   states: ['auth', 'selected'],
   async handler(ctx) {
     const args = ctx.args;
-    if (args.length < 2 || args.length > 4) throw new CommandSyntaxError('Usage: APPEND mailbox [(flags)] [date-time] {size}');
+    if (args.length < 2 || args.length > 4) throw new ImapParseError('Usage: APPEND mailbox [(flags)] [date-time] {size}');
     const name = mailboxArg(args[0]);
     const message = args[args.length - 1]!;
-    if (message.type !== 'string') throw new CommandSyntaxError('APPEND needs the message as a literal');
+    if (message.type !== 'string') throw new ImapParseError('APPEND needs the message as a literal');
     let flags: string[] = [];
     let internalDate: Date | undefined;
     for (const opt of args.slice(1, -1)) {
@@ -22,9 +22,9 @@ export const append: CommandSpec = {
         try {
           internalDate = parseDateTime(Buffer.from(opt.value).toString('latin1'));
         } catch {
-          throw new CommandSyntaxError('Invalid date-time in APPEND');
+          throw new ImapParseError('Invalid date-time in APPEND');
         }
-      } else throw new CommandSyntaxError('Unexpected APPEND argument');
+      } else throw new ImapParseError('Unexpected APPEND argument');
     }
     if (message.value.length === 0) return no('Cannot append an empty message', 'CANNOT');
     const s = ctx.session;

@@ -1,7 +1,7 @@
 // COPY and MOVE with their UID forms (RFC 3501 §6.4.7, RFC 6851 MOVE,
 // RFC 4315 §3 COPYUID).
 //   copy = "COPY" SP sequence-set SP mailbox ; move = "MOVE" SP sequence-set SP mailbox
-import { formatUidSet } from '../selected.ts';
+import { formatSequenceSet } from '../protocol/seqset.ts';
 import { atomArg, expectArgs, mailboxArg, requireSelected, resolveSet } from './util.ts';
 import { atom, no, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.ts';
 
@@ -18,13 +18,13 @@ async function copyOrMove(ctx: CommandContext, move: boolean): Promise<CommandRe
   if (!move) {
     const r = await s.store.copy(selected.id, uids, dest.id);
     if (r.map.length === 0) return ok('Copy completed');
-    return ok('Copy completed', `COPYUID ${r.uidValidity} ${formatUidSet(r.map.map((p) => p[0]))} ${formatUidSet(r.map.map((p) => p[1]))}`);
+    return ok('Copy completed', `COPYUID ${r.uidValidity} ${formatSequenceSet(r.map.map((p) => p[0]))} ${formatSequenceSet(r.map.map((p) => p[1]))}`);
   }
   await s.flushUpdates(true);
   const r = await s.store.move(selected.id, uids, dest.id);
   if (r.map.length > 0) {
     // RFC 6851 §4.3: COPYUID comes in an untagged OK before the expunges.
-    const code = `[COPYUID ${r.uidValidity} ${formatUidSet(r.map.map((p) => p[0]))} ${formatUidSet(r.map.map((p) => p[1]))}]`;
+    const code = `[COPYUID ${r.uidValidity} ${formatSequenceSet(r.map.map((p) => p[0]))} ${formatSequenceSet(r.map.map((p) => p[1]))}]`;
     await ctx.send([atom('OK'), { type: 'raw', value: `${code} Moved` }]);
   }
   for (const u of selected.expungedBySelf(r.map.map((p) => p[0]), s.syncOptions(true))) await ctx.send(u);

@@ -5,7 +5,7 @@
 import { MAILBOX_DELIMITER as D, type MailboxInfo } from '../../mailstore/types.ts';
 import type { ResponseValue, Token } from '../protocol/types.ts';
 import { decodeMailboxName } from '../protocol/utf7.ts';
-import { astring, atomArg, canonicalMailboxName, CommandSyntaxError, listArg, wireMailboxName } from './util.ts';
+import { astring, atomArg, canonicalMailboxName, ImapParseError, listArg, wireMailboxName } from './util.ts';
 import { atom, ok, str, type CommandContext, type CommandSpec } from './types.ts';
 import { statusItems, parseStatusItems } from './status.ts';
 
@@ -27,7 +27,7 @@ function decodePattern(t: Token | undefined, what: string): string {
   try {
     return decodeMailboxName(wire);
   } catch {
-    throw new CommandSyntaxError(`${what} is not valid modified UTF-7`);
+    throw new ImapParseError(`${what} is not valid modified UTF-7`);
   }
 }
 
@@ -49,7 +49,7 @@ function parseList(args: Token[]): ListRequest {
       const opt = atomArg(t, 'selection option');
       if (opt === 'SUBSCRIBED') req.selectSubscribed = req.returnSubscribed = true;
       else if (opt === 'SPECIAL-USE') req.selectSpecialUse = req.returnSpecialUse = true;
-      else if (opt !== 'RECURSIVEMATCH' && opt !== 'REMOTE') throw new CommandSyntaxError(`Unknown LIST selection option ${opt}`);
+      else if (opt !== 'RECURSIVEMATCH' && opt !== 'REMOTE') throw new ImapParseError(`Unknown LIST selection option ${opt}`);
     }
     i = 1;
   }
@@ -59,7 +59,7 @@ function parseList(args: Token[]): ListRequest {
   else req.patterns = [decodePattern(pat, 'pattern')];
   let j = i + 2;
   if (args[j]) {
-    if (atomArg(args[j], 'RETURN') !== 'RETURN') throw new CommandSyntaxError('Expected RETURN');
+    if (atomArg(args[j], 'RETURN') !== 'RETURN') throw new ImapParseError('Expected RETURN');
     const opts = listArg(args[j + 1], 'return options');
     for (let k = 0; k < opts.length; k++) {
       const opt = atomArg(opts[k], 'return option');
@@ -67,11 +67,11 @@ function parseList(args: Token[]): ListRequest {
       else if (opt === 'SPECIAL-USE') req.returnSpecialUse = true;
       else if (opt === 'CHILDREN') continue; // always returned
       else if (opt === 'STATUS') req.returnStatus = parseStatusItems(listArg(opts[++k], 'STATUS items'));
-      else throw new CommandSyntaxError(`Unknown LIST return option ${opt}`);
+      else throw new ImapParseError(`Unknown LIST return option ${opt}`);
     }
     j += 2;
   }
-  if (args.length !== j) throw new CommandSyntaxError('Usage: LIST [(options)] reference pattern [RETURN (options)]');
+  if (args.length !== j) throw new ImapParseError('Usage: LIST [(options)] reference pattern [RETURN (options)]');
   return req;
 }
 
@@ -88,7 +88,7 @@ function attributes(m: MailboxInfo, all: MailboxInfo[], subscribed: Set<string>,
 async function list(ctx: CommandContext, lsub: boolean): Promise<void> {
   const s = ctx.session;
   const req = lsub ? { ...parseList(ctx.args.slice(0, 2)), selectSubscribed: true } : parseList(ctx.args);
-  if (lsub && ctx.args.length !== 2) throw new CommandSyntaxError('Usage: LSUB reference pattern');
+  if (lsub && ctx.args.length !== 2) throw new ImapParseError('Usage: LSUB reference pattern');
   const command = lsub ? 'LSUB' : 'LIST';
   // LIST "" "" asks for the delimiter and root (RFC 3501 §6.3.8).
   if (req.patterns.length === 1 && req.patterns[0] === '') {

@@ -6,8 +6,9 @@
 import type { Uid } from '../../mailstore/types.ts';
 import { parseSequenceSet } from '../protocol/seqset.ts';
 import type { ResponseValue, Token } from '../protocol/types.ts';
-import { SelectedMailbox, formatUidSet } from '../selected.ts';
-import { atomArg, CommandSyntaxError, listArg, mailboxArg, numberArg, requireMailbox } from './util.ts';
+import { formatSequenceSet } from '../protocol/seqset.ts';
+import { SelectedMailbox } from '../selected.ts';
+import { atomArg, ImapParseError, listArg, mailboxArg, numberArg, requireMailbox } from './util.ts';
 import { atom, bad, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.ts';
 
 const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
@@ -26,23 +27,23 @@ function parseSelectParams(tokens: Token[]): { condstore: boolean; qresync: Qres
     if (name === 'CONDSTORE') condstore = true;
     else if (name === 'QRESYNC') {
       const items = listArg(tokens[++i], 'QRESYNC parameter');
-      if (items.length < 2 || items.length > 4) throw new CommandSyntaxError('QRESYNC needs (uidvalidity modseq [known-uids [seq-match]])');
+      if (items.length < 2 || items.length > 4) throw new ImapParseError('QRESYNC needs (uidvalidity modseq [known-uids [seq-match]])');
       const knownTok = items[2];
       let knownUids: string | null = null;
       if (knownTok) {
-        if (knownTok.type !== 'atom') throw new CommandSyntaxError('Invalid known-uids');
+        if (knownTok.type !== 'atom') throw new ImapParseError('Invalid known-uids');
         knownUids = knownTok.value;
         parseSequenceSet(knownUids); // validates
       }
       qresync = { uidValidity: numberArg(items[0], 'uidvalidity'), modSeq: numberArg(items[1], 'mod-sequence'), knownUids };
-    } else throw new CommandSyntaxError(`Unknown select parameter ${name}`);
+    } else throw new ImapParseError(`Unknown select parameter ${name}`);
   }
   return { condstore, qresync };
 }
 
 async function select(ctx: CommandContext, readOnly: boolean): Promise<CommandResult> {
   const s = ctx.session;
-  if (ctx.args.length < 1 || ctx.args.length > 2) throw new CommandSyntaxError(`Usage: ${ctx.name} mailbox [(params)]`);
+  if (ctx.args.length < 1 || ctx.args.length > 2) throw new ImapParseError(`Usage: ${ctx.name} mailbox [(params)]`);
   const name = mailboxArg(ctx.args[0]);
   const params = ctx.args[1] ? parseSelectParams(listArg(ctx.args[1], 'select parameters')) : { condstore: false, qresync: null };
   if (params.qresync && !s.qresync) return bad('QRESYNC must be enabled first (ENABLE QRESYNC)');
@@ -94,7 +95,7 @@ async function sendQresync(ctx: CommandContext, mailbox: SelectedMailbox, q: Qre
     });
     vanished = vanished.filter(inKnown);
   }
-  if (vanished.length > 0) await ctx.send([atom('VANISHED'), [atom('EARLIER')], { type: 'raw', value: formatUidSet(vanished) }]);
+  if (vanished.length > 0) await ctx.send([atom('VANISHED'), [atom('EARLIER')], { type: 'raw', value: formatSequenceSet(vanished) }]);
   for (const m of changes.changed) {
     const seq = mailbox.seqOf(m.uid);
     if (seq === 0) continue;

@@ -2,17 +2,17 @@
 //   status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
 import type { MailboxStatus } from '../../mailstore/types.ts';
 import type { ResponseValue, Token } from '../protocol/types.ts';
-import { atomArg, CommandSyntaxError, expectArgs, listArg, mailboxArg, requireMailbox, wireMailboxName } from './util.ts';
+import { atomArg, ImapParseError, expectArgs, listArg, mailboxArg, requireMailbox, wireMailboxName } from './util.ts';
 import { atom, ok, str, type CommandSpec } from './types.ts';
 
 const ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ', 'SIZE'] as const;
 type StatusItem = (typeof ITEMS)[number];
 
 export function parseStatusItems(tokens: Token[]): StatusItem[] {
-  if (tokens.length === 0) throw new CommandSyntaxError('STATUS needs at least one item');
+  if (tokens.length === 0) throw new ImapParseError('STATUS needs at least one item');
   return tokens.map((t) => {
     const name = atomArg(t, 'status item');
-    if (!(ITEMS as readonly string[]).includes(name)) throw new CommandSyntaxError(`Unknown STATUS item ${name}`);
+    if (!(ITEMS as readonly string[]).includes(name)) throw new ImapParseError(`Unknown STATUS item ${name}`);
     return name as StatusItem;
   });
 }

@@ -4,8 +4,8 @@
 //           SP ("+" / "-") "FLAGS" [".SILENT"] SP (flag-list / (flag *(SP flag)))
 import type { FlagMode, ModSeq } from '../../mailstore/types.ts';
 import type { ResponseValue } from '../protocol/types.ts';
-import { formatUidSet } from '../selected.ts';
-import { atomArg, CommandSyntaxError, listArg, numberArg, requireSelected, resolveSet } from './util.ts';
+import { formatSequenceSet } from '../protocol/seqset.ts';
+import { atomArg, ImapParseError, listArg, numberArg, requireSelected, resolveSet } from './util.ts';
 import { parseFlagList } from './flags.ts';
 import { atom, no, ok, type CommandSpec } from './types.ts';
 
@@ -21,15 +21,15 @@ export const store: CommandSpec = {
     let unchangedSince: number | undefined;
     if (args[1]?.type === 'list') {
       const mods = listArg(args[1], 'store modifiers');
-      if (mods.length !== 2 || atomArg(mods[0], 'modifier') !== 'UNCHANGEDSINCE') throw new CommandSyntaxError('Expected (UNCHANGEDSINCE modseq)');
+      if (mods.length !== 2 || atomArg(mods[0], 'modifier') !== 'UNCHANGEDSINCE') throw new ImapParseError('Expected (UNCHANGEDSINCE modseq)');
       unchangedSince = numberArg(mods[1], 'UNCHANGEDSINCE');
       s.enabled.add('CONDSTORE'); // RFC 7162 §3.1: using a CONDSTORE modifier enables it
       i = 2;
     }
     const op = atomArg(args[i], 'FLAGS, +FLAGS or -FLAGS');
     const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(op);
-    if (!m) throw new CommandSyntaxError(`Unknown STORE item ${op.slice(0, 30)}`);
-    if (args.length < i + 2) throw new CommandSyntaxError('STORE needs flags');
+    if (!m) throw new ImapParseError(`Unknown STORE item ${op.slice(0, 30)}`);
+    if (args.length < i + 2) throw new ImapParseError('STORE needs flags');
     // Flags may be a list or bare flags separated by spaces.
     const flags = args.length === i + 2 ? parseFlagList(args[i + 1]) : parseFlagList({ type: 'list', items: args.slice(i + 1) });
     const mode: FlagMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'replace';
@@ -51,7 +51,7 @@ export const store: CommandSpec = {
       await ctx.send([seq, atom('FETCH'), items]);
     }
     if (r.modified.length > 0) {
-      const set = ctx.uid ? formatUidSet(r.modified) : formatUidSet(r.modified.map((u) => selected.seqOf(u)).filter((n) => n > 0));
+      const set = ctx.uid ? formatSequenceSet(r.modified) : formatSequenceSet(r.modified.map((u) => selected.seqOf(u)).filter((n) => n > 0));
       return ok('Conditional store completed', `MODIFIED ${set}`);
     }
     return ok('Store completed');

@@ -3,54 +3,49 @@
 // the session's view (RFC 3501 §6.4.8, §9 seq-number / sequence-set).
 import { SealpostError } from '../../errors/index.ts';
 import type { MailboxInfo, Uid } from '../../mailstore/types.ts';
+import { ImapParseError } from '../protocol/errors.ts';
 import { parseSequenceSet } from '../protocol/seqset.ts';
 import type { Token } from '../protocol/types.ts';
 import { decodeMailboxName, encodeMailboxName } from '../protocol/utf7.ts';
 import type { SelectedMailbox } from '../selected.ts';
 import type { Session } from '../session.ts';
 
-/** Bad command arguments: answered with BAD. */
-export class CommandSyntaxError extends SealpostError {
-  constructor(message: string) {
-    super('IMAP_PARSE', message);
-    this.name = 'CommandSyntaxError';
-  }
-}
-
 const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export { ImapParseError };
 
 /** An astring argument (atom, quoted string or literal) as text. */
 export function astring(t: Token | undefined, what: string): string {
-  if (!t) throw new CommandSyntaxError(`Missing ${what}`);
+  if (!t) throw new ImapParseError(`Missing ${what}`);
   if (t.type === 'atom') {
-    if (t.section || t.partial) throw new CommandSyntaxError(`Invalid ${what}`);
+    if (t.section || t.partial) throw new ImapParseError(`Invalid ${what}`);
     return t.value;
   }
   if (t.type === 'string') return decoder.decode(t.value);
-  throw new CommandSyntaxError(`Expected ${what}, got a list`);
+  throw new ImapParseError(`Expected ${what}, got a list`);
 }
 
 /** An atom argument, upper-cased. */
 export function atomArg(t: Token | undefined, what: string): string {
-  if (!t || t.type !== 'atom') throw new CommandSyntaxError(`Expected ${what}`);
+  if (!t || t.type !== 'atom') throw new ImapParseError(`Expected ${what}`);
   return t.value.toUpperCase();
 }
 
 export function listArg(t: Token | undefined, what: string): Token[] {
-  if (!t || t.type !== 'list') throw new CommandSyntaxError(`Expected a parenthesised ${what}`);
+  if (!t || t.type !== 'list') throw new ImapParseError(`Expected a parenthesised ${what}`);
   return t.items;
 }
 
 export function numberArg(t: Token | undefined, what: string): number {
   const text = t?.type === 'atom' ? t.value : '';
-  if (!/^\d{1,19}$/.test(text)) throw new CommandSyntaxError(`Expected a number for ${what}`);
+  if (!/^\d{1,19}$/.test(text)) throw new ImapParseError(`Expected a number for ${what}`);
   const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new CommandSyntaxError(`${what} out of range`);
+  if (!Number.isSafeInteger(n)) throw new ImapParseError(`${what} out of range`);
   return n;
 }
 
 export function expectArgs(args: Token[], min: number, max: number, usage: string): void {
-  if (args.length < min || args.length > max) throw new CommandSyntaxError(`Usage: ${usage}`);
+  if (args.length < min || args.length > max) throw new ImapParseError(`Usage: ${usage}`);
 }
 
 /** A mailbox name argument, decoded to Unicode with INBOX canonicalised. */
@@ -60,7 +55,7 @@ export function mailboxArg(t: Token | undefined): string {
   try {
     name = decodeMailboxName(wire);
   } catch {
-    throw new CommandSyntaxError('Mailbox name is not valid modified UTF-7');
+    throw new ImapParseError('Mailbox name is not valid modified UTF-7');
   }
   return canonicalMailboxName(name);
 }
@@ -77,7 +72,7 @@ export function wireMailboxName(name: string): string {
 }
 
 export function requireSelected(session: Session): SelectedMailbox {
-  if (!session.selected) throw new CommandSyntaxError('No mailbox selected');
+  if (!session.selected) throw new ImapParseError('No mailbox selected');
   return session.selected;
 }
 
@@ -100,13 +95,13 @@ export function resolveSet(selected: SelectedMailbox, text: string, byUid: boole
     ranges = parseSequenceSet(text);
   } catch (err) {
     if (err instanceof SealpostError) throw err;
-    throw new CommandSyntaxError(`Invalid sequence set: ${text.slice(0, 40)}`);
+    throw new ImapParseError(`Invalid sequence set: ${text.slice(0, 40)}`);
   }
   const uids = selected.uids;
   const n = uids.length;
   if (n === 0) {
     // RFC 3501: a sequence-number set on an empty mailbox is invalid; UID sets are just empty.
-    if (!byUid) throw new CommandSyntaxError('Invalid message sequence number: mailbox is empty');
+    if (!byUid) throw new ImapParseError('Invalid message sequence number: mailbox is empty');
     return [];
   }
   const maxUid = uids[n - 1]!;
@@ -129,7 +124,7 @@ export function resolveSet(selected: SelectedMailbox, text: string, byUid: boole
       let a = r.start === '*' ? n : r.start;
       let b = r.end === '*' ? n : r.end;
       if (a > b) [a, b] = [b, a];
-      if (b > n) throw new CommandSyntaxError(`Invalid message sequence number: ${b} (mailbox has ${n})`);
+      if (b > n) throw new ImapParseError(`Invalid message sequence number: ${b} (mailbox has ${n})`);
       for (let i = a; i <= b; i++) picked.add(uids[i - 1]!);
     }
   }

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Launcher for `npx sealpost`: Sealpost is TypeScript run by Node 24's type
+// stripping. On Node >= 24 it imports src/cli/main.ts directly; on an older
+// node (Debian's system node is 20) it re-executes it with the Node 24 binary
+// that the `node` devDependency puts in node_modules. Plain JS on purpose:
+// this file must run on the old node too.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(root, 'src', 'cli', 'main.ts');
+const args = process.argv.slice(2);
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major >= 24) {
+  const { main } = await import(pathToFileURL(entry).href);
+  process.exitCode = await main(args);
+} else {
+  const candidates = [path.join(root, 'node_modules', '.bin', 'node'), path.join(root, 'node_modules', 'node', 'bin', 'node')];
+  const node24 = candidates.find((file) => existsSync(file));
+  if (node24 === undefined) {
+    process.stderr.write(`sealpost: needs Node 24 or newer (this is ${process.version}); run "npm install" in ${root} first.\n`);
+    process.exit(1);
+  }
+  const child = spawn(node24, [entry, ...args], { stdio: 'inherit' });
+  // Pass stop signals on so that the gateway can close gracefully.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    process.exitCode = code ?? (signal === null ? 1 : 128);
+  });
+}
