@@ -15,7 +15,7 @@ const BY_CODE: Record<string, { status: 'NO' | 'BAD'; code?: string }> = {
   AUTH_FAILED: { status: 'NO', code: 'AUTHENTICATIONFAILED' },
   AUTH_THROTTLED: { status: 'NO', code: 'UNAVAILABLE' },
   BAD_CHARSET: { status: 'NO', code: 'BADCHARSET (UTF-8 US-ASCII)' },
-  MAILBOX_INVALID: { status: 'NO', code: 'CANNOT' },
+  UNKNOWN_CTE: { status: 'NO', code: 'UNKNOWN-CTE' },
 };
 
 export function errorToResult(err: unknown, log: Logger, command: string): CommandResult {

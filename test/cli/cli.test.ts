@@ -129,7 +129,7 @@ test('init, account add/list/passwd and status on a data dir (from SEALPOST_HOME
   t.true(status.stdout.includes(`Data directory: ${dir}`));
   t.regex(status.stdout, /Gateway: not running/);
   t.regex(status.stdout, /Accounts: 2/);
-  t.regex(status.stdout, /INBOX 0, Sent 0, Drafts 0, Trash 0, Junk 0, Archive 0/);
+  t.regex(status.stdout, /INBOX 0, Archive 0, Drafts 0, Junk 0, Sent 0, Trash 0/);
 });
 
 test('start on port 0 prints the bound ports, accepts mail, shows in status, stops on SIGTERM', async (t) => {

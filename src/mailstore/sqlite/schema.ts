@@ -1,0 +1,145 @@
+// The SQLite schema of the mail store and its migrations, versioned with
+// PRAGMA user_version: migration N (1-based) brings a database from version
+// N-1 to N, each in its own transaction. Later issues append to MIGRATIONS.
+//
+// Index design (100,000 messages per mailbox; every IMAP query is a seek):
+// - messages PRIMARY KEY (mailbox_id, uid) WITHOUT ROWID: the sequence map,
+//   FETCH by UID ranges and getBody are range seeks on the clustered key;
+// - messages_modseq (mailbox_id, modseq): CONDSTORE/QRESYNC changedSince;
+// - messages_deleted / messages_unseen: partial indexes holding only the
+//   \Deleted / un-\Seen rows, so EXPUNGE and SEARCH UNSEEN touch only those;
+// - STATUS reads counters kept in `mailboxes` by triggers (O(1));
+// - bodies are shared by COPY and counted by triggers (refcount), so a copy
+//   costs no message bytes and the last expunge frees them.
+import type { DatabaseSync } from 'node:sqlite';
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO meta (key, value) VALUES ('last_uid_validity', 0);
+
+  -- AUTOINCREMENT: ids are never reused, so a session holding the id of a
+  -- deleted mailbox cannot end up acting on a newer one.
+  CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    address TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    password_hash TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    private_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL
+  );
+
+  CREATE TABLE mailboxes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    special_use TEXT,
+    uid_validity INTEGER NOT NULL,
+    uid_next INTEGER NOT NULL DEFAULT 1,
+    highest_modseq INTEGER NOT NULL DEFAULT 1,
+    first_recent_uid INTEGER NOT NULL DEFAULT 1,
+    message_count INTEGER NOT NULL DEFAULT 0,
+    unseen_count INTEGER NOT NULL DEFAULT 0,
+    total_size INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account_id, name)
+  );
+
+  CREATE TABLE subscriptions (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE bodies (
+    id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL,
+    header BLOB NOT NULL,
+    structure TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    refcount INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE messages (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+    uid INTEGER NOT NULL,
+    body_id INTEGER NOT NULL, -- no FK: refcount triggers own it, and an FK would scan messages on every body delete
+    flags TEXT NOT NULL,
+    seen INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    internal_date INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  ) WITHOUT ROWID;
+  CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+  CREATE INDEX messages_deleted ON messages (mailbox_id, uid) WHERE deleted = 1;
+  CREATE INDEX messages_unseen ON messages (mailbox_id, uid) WHERE seen = 0;
+
+  CREATE TABLE expunged (
+    mailbox_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  ) WITHOUT ROWID;
+  CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
+
+  CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN
+    UPDATE mailboxes SET message_count = message_count + 1,
+      unseen_count = unseen_count + (NEW.seen = 0), total_size = total_size + NEW.size
+      WHERE id = NEW.mailbox_id;
+    UPDATE bodies SET refcount = refcount + 1 WHERE id = NEW.body_id;
+  END;
+  CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN
+    UPDATE mailboxes SET message_count = message_count - 1,
+      unseen_count = unseen_count - (OLD.seen = 0), total_size = total_size - OLD.size
+      WHERE id = OLD.mailbox_id;
+    UPDATE bodies SET refcount = refcount - 1 WHERE id = OLD.body_id;
+    DELETE FROM bodies WHERE id = OLD.body_id AND refcount <= 0;
+  END;
+  CREATE TRIGGER messages_update AFTER UPDATE OF seen, mailbox_id, size ON messages BEGIN
+    UPDATE mailboxes SET message_count = message_count - 1,
+      unseen_count = unseen_count - (OLD.seen = 0), total_size = total_size - OLD.size
+      WHERE id = OLD.mailbox_id;
+    UPDATE mailboxes SET message_count = message_count + 1,
+      unseen_count = unseen_count + (NEW.seen = 0), total_size = total_size + NEW.size
+      WHERE id = NEW.mailbox_id;
+  END;
+  `,
+];
+
+/** Connection settings: WAL for concurrent readers, synchronous=FULL because
+ *  an SMTP 250 / IMAP APPEND OK promises the message is on disk. */
+export function configure(db: DatabaseSync, memory: boolean): void {
+  if (!memory) db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY');
+}
+
+/** Brings the schema up to date. Each migration commits on its own. */
+export function migrate(db: DatabaseSync): void {
+  const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
+  let version = row?.user_version ?? 0;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database schema version ${version} is newer than this Sealpost (${MIGRATIONS.length})`);
+  }
+  while (version < MIGRATIONS.length) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Re-read inside the write lock: another process may have migrated meanwhile.
+      const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (current === version) {
+        db.exec(MIGRATIONS[version] as string);
+        db.exec(`PRAGMA user_version = ${version + 1}`);
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+    version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  }
+}

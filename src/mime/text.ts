@@ -1,0 +1,60 @@
+// Decoded text for SEARCH (RFC 3501 §6.4.4): header values with RFC 2047
+// encoded-words decoded, and the text of every text/* body part with its
+// Content-Transfer-Encoding (RFC 2045 §6) and charset undone. Never throws.
+
+import libmime from 'libmime';
+import * as libqp from 'libqp';
+import iconv from 'iconv-lite';
+import { bytesToString } from './headers.ts';
+import type { MimeNode } from './types.ts';
+
+/** Header value with encoded-words decoded to Unicode; the input on failure. */
+export function decodeHeaderValue(value: string): string {
+  if (!value.includes('=?')) return value;
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+function undoTransferEncoding(body: Buffer, encoding: string): Buffer {
+  switch (encoding.toLowerCase()) {
+    case 'base64': return Buffer.from(body.toString('latin1'), 'base64'); // skips junk
+    case 'quoted-printable': return libqp.decode(body);
+    default: return body;
+  }
+}
+
+function decodeCharset(bytes: Buffer, charset: string): string {
+  const cs = charset.trim().toLowerCase();
+  // us-ascii labels are often wrong about 8-bit data; UTF-8 is the best guess.
+  if (cs === '' || cs === 'us-ascii' || cs === 'ascii' || cs === 'utf-8' || cs === 'utf8') return bytesToString(bytes);
+  try {
+    if (iconv.encodingExists(cs)) return iconv.decode(bytes, cs);
+  } catch { /* unknown or broken charset: fall back below */ }
+  return bytesToString(bytes);
+}
+
+function collect(buf: Buffer, node: MimeNode, out: string[]): void {
+  if (node.parts) {
+    for (const p of node.parts) collect(buf, p, out);
+  } else if (node.message) {
+    collect(buf, node.message, out);
+  } else if (node.type.toLowerCase() === 'text') {
+    try {
+      const body = undoTransferEncoding(buf.subarray(node.bodyStart, node.end), node.encoding);
+      const charset = node.params.find(([k]) => k === 'charset')?.[1] ?? '';
+      out.push(decodeCharset(body, charset));
+    } catch {
+      out.push(bytesToString(buf.subarray(node.bodyStart, node.end)));
+    }
+  }
+}
+
+/** Decoded text of every text/* leaf part (HTML kept as is), joined by newlines. */
+export function bodyText(raw: Uint8Array, root: MimeNode): string {
+  const out: string[] = [];
+  collect(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), root, out);
+  return out.join('\n');
+}
