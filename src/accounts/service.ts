@@ -12,6 +12,7 @@ import { AlreadyExistsError, AuthError, NotFoundError, ValidationError } from '.
 import type { Account, MailStore } from '../mailstore/types.ts';
 import { changeKeyPassphrase, generateAccountKey } from '../crypto/pgp.ts';
 import { generatePassword, hashPassword, verifyPassword } from '../crypto/password.ts';
+import { AuthCache } from './auth-cache.ts';
 import { LoginThrottle } from './throttle.ts';
 import type { Authenticator } from './types.ts';
 
@@ -82,6 +83,7 @@ export class AccountService implements Authenticator {
   readonly #sleep: (ms: number) => Promise<void>;
   /** verified against for unknown users so that timing does not reveal which accounts exist */
   #dummyHash: Promise<string> | undefined;
+  readonly #cache = new AuthCache();
 
   constructor(options: AccountServiceOptions) {
     this.#store = options.store;
@@ -166,10 +168,12 @@ export class AccountService implements Authenticator {
       this.#dummyHash ??= hashPassword(generatePassword());
       await verifyPassword(password, await this.#dummyHash);
     } else {
-      const secrets = await this.#store.getSecrets(account.id);
-      ok = await verifyPassword(password, secrets.passwordHash);
+      const { passwordHash } = await this.#store.getSecrets(account.id);
+      ok = this.#cache.matches(user, password, passwordHash) || (await verifyPassword(password, passwordHash));
+      if (ok) this.#cache.remember(user, password, passwordHash);
     }
     if (!ok || account === null) {
+      this.#cache.forget(user);
       this.#throttle.recordFailure(user, remoteAddress);
       this.#log.info({ user, remote: remoteAddress }, 'login failed');
       await this.#sleep(this.#limits.failureDelayMs);

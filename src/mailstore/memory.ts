@@ -10,11 +10,11 @@ import {
   DEFAULT_MAILBOXES,
   type Account, type AccountId, type AccountSecrets, type AppendInput, type AppendResult, type ChangesSince,
   type CopyResult, type FlagMode, type MailboxId, type MailboxInfo, type MailboxListener, type MailboxStatus,
-  type MailStore, type MessageFields, type MessageRecord, type MessageState, type ModSeq, type SpecialUse,
+  type MailStore, type MessageFields, type MessageSummary, type MessageRecord, type MessageState, type ModSeq, type SpecialUse,
   type StoreFlagsResult, type Uid, type UidValidity,
 } from './types.ts';
 
-interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode }
+interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode; summary: MessageSummary }
 interface Msg { uid: Uid; body: Body; flags: string[]; modSeq: ModSeq; internalDate: Date }
 interface Box {
   info: MailboxInfo;
@@ -229,6 +229,7 @@ export function createMemoryMailStore(): MailStore {
         const r: MessageRecord = { ...state(m), internalDate: new Date(m.internalDate), size: m.body.data.byteLength };
         if (fields.structure) r.structure = structuredClone(m.body.structure);
         if (fields.header) r.header = m.body.header.slice();
+        if (fields.summary) r.summary = { ...m.body.summary };
         return r;
       });
     },
@@ -240,8 +241,7 @@ export function createMemoryMailStore(): MailStore {
     async append(id, input: AppendInput): Promise<AppendResult> {
       const b = box(id);
       const flags = normalizeFlags(input.flags ?? []);
-      const { data, header, structure } = prepareMessage(input.raw);
-      const uid = insert(b, { data, header, structure }, flags, new Date(input.internalDate ?? Date.now()), bump(b));
+      const uid = insert(b, prepareMessage(input.raw), flags, new Date(input.internalDate ?? Date.now()), bump(b));
       notify([id]);
       return { uidValidity: b.info.uidValidity, uid };
     },

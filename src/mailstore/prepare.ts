@@ -4,7 +4,10 @@
 // out, so FETCH ENVELOPE/BODYSTRUCTURE and SEARCH HEADER never re-parse.
 import { normalizeCrlf } from '../mime/normalize.ts';
 import { parseMessage } from '../mime/parse.ts';
+import { bodyStructureText } from '../mime/bodystructure-text.ts';
+import { EMPTY_ENVELOPE, envelopeText } from '../mime/envelope-text.ts';
 import type { MimeNode } from '../mime/types.ts';
+import type { MessageSummary } from './types.ts';
 
 export interface PreparedMessage {
   /** the CRLF-normalised message (a private copy) */
@@ -12,6 +15,7 @@ export interface PreparedMessage {
   structure: MimeNode;
   /** the top-level header block including the blank line that ends it */
   header: Uint8Array;
+  summary: MessageSummary;
 }
 
 export function prepareMessage(raw: Uint8Array): PreparedMessage {
@@ -20,7 +24,8 @@ export function prepareMessage(raw: Uint8Array): PreparedMessage {
   const data = normalized === raw ? raw.slice() : normalized;
   const structure = parseMessage(data);
   const header = data.slice(0, Math.min(structure.bodyStart, data.byteLength));
-  return { data, structure, header };
+  const summary = { envelope: envelopeText(structure.envelope ?? EMPTY_ENVELOPE), bodyStructure: bodyStructureText(structure, true) };
+  return { data, structure, header, summary };
 }
 
 /** Next UIDVALIDITY: the current time in seconds, but always above the last one

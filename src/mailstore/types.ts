@@ -100,11 +100,20 @@ export interface MessageFields {
   structure?: boolean;
   /** the raw header block of the top-level message (for SEARCH HEADER and friends) */
   header?: boolean;
+  /** ENVELOPE and BODYSTRUCTURE as IMAP protocol text, cached at delivery (the first sync of every client asks for them) */
+  summary?: boolean;
+}
+
+/** RFC 3501 §7.4.2 ENVELOPE and BODYSTRUCTURE protocol text, computed once at delivery (mime/*-text.ts). */
+export interface MessageSummary {
+  envelope: string;
+  bodyStructure: string;
 }
 
 export interface MessageRecord extends MessageMeta {
   structure?: MimeNode;
   header?: Uint8Array;
+  summary?: MessageSummary;
 }
 
 export interface AppendInput {

@@ -62,7 +62,7 @@ export const fetch: CommandSpec = {
     const markSeen = needs.setsSeen && !selected.readOnly;
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
-      let records: MessageRecord[] = await s.store.getMessages(selected.id, batch, { structure: needs.structure, header: needs.header });
+      let records: MessageRecord[] = await s.store.getMessages(selected.id, batch, { structure: needs.structure, header: needs.header, summary: needs.summary });
       if (mods.changedSince !== null) records = records.filter((r) => r.modSeq > mods.changedSince!);
       let seenNow = new Set<Uid>();
       if (markSeen) {
@@ -91,6 +91,7 @@ export const fetch: CommandSpec = {
           modSeq: r.modSeq,
           ...(r.structure ? { structure: r.structure } : {}),
           ...(r.header ? { header: r.header } : {}),
+          ...(r.summary ? { summary: r.summary } : {}),
           ...(body ? { body } : {}),
         };
         const values = renderFetch(items, input, { uid: withUid, modSeq: withModSeq || s.condstore && seenNow.has(r.uid), flags: seenNow.has(r.uid) });

@@ -133,6 +133,8 @@ export interface FetchNeeds {
   structure: boolean;
   /** the cached top-level header block */
   header: boolean;
+  /** the cached ENVELOPE and BODYSTRUCTURE protocol text */
+  summary: boolean;
   /** the full message bytes */
   body: boolean;
   /** the fetch sets \Seen (RFC 3501 §6.4.5: BODY[...] without .PEEK, RFC822, RFC822.TEXT; RFC 3516 BINARY[...]) */
@@ -143,12 +145,14 @@ export interface FetchNeeds {
 
 /** What the caller must load for `items`, and whether \Seen gets set. */
 export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
-  const n: FetchNeeds = { structure: false, header: false, body: false, setsSeen: false, modSeq: false };
+  const n: FetchNeeds = { structure: false, header: false, summary: false, body: false, setsSeen: false, modSeq: false };
   for (const item of items) {
     switch (item.kind) {
       case 'ENVELOPE':
-      case 'BODY':
       case 'BODYSTRUCTURE':
+        n.summary = true;
+        break;
+      case 'BODY':
         n.structure = true;
         break;
       case 'MODSEQ':

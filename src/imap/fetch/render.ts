@@ -10,13 +10,14 @@
 // - a partial answer is named by its origin only: BODY[]<0>.
 import { extractSection } from '../../mime/section.ts';
 import { splitHeader } from '../../mime/headers.ts';
+import type { MessageSummary } from '../../mailstore/types.ts';
 import type { MimeNode, SectionSpec } from '../../mime/types.ts';
 import { formatInternalDate } from '../protocol/datetime.ts';
 import type { ResponseValue } from '../protocol/types.ts';
 import { binaryContent } from './binary.ts';
 import { leafPath } from './parts.ts';
-import { bodyStructureText } from './bodystructure.ts';
-import { envelopeText, EMPTY_ENVELOPE } from './envelope.ts';
+import { bodyStructureText } from '../../mime/bodystructure-text.ts';
+import { envelopeText, EMPTY_ENVELOPE } from '../../mime/envelope-text.ts';
 import { isTopHeaderSection, type FetchItem, type FetchPartial } from './items.ts';
 
 /** What renderFetch reads: metadata always, the rest as fetchNeeds asked. */
@@ -29,6 +30,8 @@ export interface FetchInput {
   size: number;
   modSeq: number;
   structure?: MimeNode;
+  /** cached ENVELOPE / BODYSTRUCTURE text; used instead of structure for those items */
+  summary?: MessageSummary;
   /** the top-level header block including its ending blank line */
   header?: Uint8Array;
   /** the whole stored message */
@@ -117,11 +120,14 @@ function itemValue(item: FetchItem, msg: FetchInput): [string, ResponseValue] {
     case 'RFC822.SIZE': return ['RFC822.SIZE', msg.size];
     case 'MODSEQ': return ['MODSEQ', [msg.modSeq]];
     case 'ENVELOPE': {
+      if (msg.summary) return ['ENVELOPE', { type: 'raw', value: msg.summary.envelope }];
       const s = need(msg.structure, 'ENVELOPE', 'structure');
       return ['ENVELOPE', { type: 'raw', value: envelopeText(s.envelope ?? EMPTY_ENVELOPE) }];
     }
     case 'BODY': return ['BODY', { type: 'raw', value: bodyStructureText(need(msg.structure, 'BODY', 'structure'), false) }];
-    case 'BODYSTRUCTURE': return ['BODYSTRUCTURE', { type: 'raw', value: bodyStructureText(need(msg.structure, 'BODYSTRUCTURE', 'structure'), true) }];
+    case 'BODYSTRUCTURE':
+      if (msg.summary) return ['BODYSTRUCTURE', { type: 'raw', value: msg.summary.bodyStructure }];
+      return ['BODYSTRUCTURE', { type: 'raw', value: bodyStructureText(need(msg.structure, 'BODYSTRUCTURE', 'structure'), true) }];
     case 'RFC822': return ['RFC822', lit(need(msg.body, 'RFC822', 'body'))];
     case 'RFC822.HEADER': return ['RFC822.HEADER', lit(topHeader(msg, 'RFC822.HEADER'))];
     case 'RFC822.TEXT': return ['RFC822.TEXT', lit(sectionData({ path: [], text: 'TEXT' }, msg, 'RFC822.TEXT'))];

@@ -83,6 +83,7 @@ class View {
   private fieldList: Field[] | null | undefined;
   private text: string | null | undefined;
   private sent: number | null | undefined;
+  private rawText: string | null | undefined;
 
   constructor(msg: SearchInput) {
     this.msg = msg;
@@ -102,6 +103,14 @@ class View {
       ? null
       : splitHeader(bytes).filter((f) => f.lowerName !== '').map((f) => ({ name: f.lowerName, raw: f.value, lower: null }));
     return this.fieldList;
+  }
+
+  /** The raw top-level header as lower-cased latin1 text; null when not loaded. */
+  rawLower(): string | null {
+    if (this.rawText !== undefined) return this.rawText;
+    const { header } = this.msg;
+    this.rawText = header ? Buffer.from(header.buffer, header.byteOffset, header.byteLength).toString('latin1').toLowerCase() : null;
+    return this.rawText;
   }
 
   /** Decoded, lower-cased text of the body's text parts; null when not loaded. */
@@ -221,7 +230,16 @@ function compile(key: SearchKey, ctx: SearchContext): Pred {
       };
     case 'header': {
       const needle = key.value.toLowerCase();
+      // Folding only happens at white space and ASCII survives every charset
+      // and transfer form except encoded-words, so a needle of printable ASCII
+      // without spaces that is absent from the raw header cannot match: this
+      // skips splitting and decoding for most messages of a mailbox-wide search.
+      const quick = /^[\x21-\x7e]+$/.test(needle);
       return (v) => {
+        if (quick) {
+          const raw = v.rawLower();
+          if (raw !== null && !raw.includes(needle) && !raw.includes('=?')) return false;
+        }
         const fields = v.fields();
         if (fields === null) return null;
         return fields.some((f) => f.name === key.field && valueOf(f).includes(needle));

@@ -10,7 +10,7 @@ import { NotFoundError } from '../../errors/index.ts';
 import type { MimeNode } from '../../mime/types.ts';
 import { applyFlags } from '../flags.ts';
 import type { PreparedMessage } from '../prepare.ts';
-import type { ChangesSince, CopyResult, FlagMode, MailboxId, MessageRecord, MessageState, ModSeq, StoreFlagsResult, Uid, UidValidity } from '../types.ts';
+import type { ChangesSince, CopyResult, FlagMode, MailboxId, MessageFields, MessageRecord, MessageState, ModSeq, StoreFlagsResult, Uid, UidValidity } from '../types.ts';
 import type { Db } from './db.ts';
 import { mailboxRow } from './mailboxes.ts';
 
@@ -46,6 +46,10 @@ export const SQL = {
   meta: `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size ${IN_RANGES}`,
   full: `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, b.structure, b.header ${IN_RANGES}
     JOIN bodies AS b ON b.id = m.body_id`,
+  summary: `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, b.envelope, b.bodystructure ${IN_RANGES}
+    JOIN bodies AS b ON b.id = m.body_id`,
+  summaryFull: `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, b.envelope, b.bodystructure, b.structure, b.header ${IN_RANGES}
+    JOIN bodies AS b ON b.id = m.body_id`,
   rows: `SELECT m.uid, m.body_id, m.flags, m.seen, m.deleted, m.internal_date, m.size, m.modseq ${IN_RANGES}`,
   body: 'SELECT b.data FROM messages AS m JOIN bodies AS b ON b.id = m.body_id WHERE m.mailbox_id = ? AND m.uid = ?',
 } as const;
@@ -57,17 +61,26 @@ export function listMessages(db: Db, id: MailboxId): MessageState[] {
   return db.all<StateRow>(SQL.list, id).map(toState);
 }
 
-interface RecordRow extends StateRow { internal_date: number; size: number; structure?: string; header?: Uint8Array }
+interface RecordRow extends StateRow {
+  internal_date: number;
+  size: number;
+  structure?: string;
+  header?: Uint8Array;
+  envelope?: string;
+  bodystructure?: string;
+}
 
-export function getMessages(db: Db, id: MailboxId, uids: readonly Uid[], fields: { structure?: boolean; header?: boolean }): MessageRecord[] {
+export function getMessages(db: Db, id: MailboxId, uids: readonly Uid[], fields: MessageFields): MessageRecord[] {
   mailboxRow(db, id);
   if (uids.length === 0) return [];
   const withBody = fields.structure === true || fields.header === true;
-  const rows = db.all<RecordRow>(withBody ? SQL.full : SQL.meta, uidRanges(uids), id).sort(byUid);
+  const sql = fields.summary ? (withBody ? SQL.summaryFull : SQL.summary) : withBody ? SQL.full : SQL.meta;
+  const rows = db.all<RecordRow>(sql, uidRanges(uids), id).sort(byUid);
   return rows.map((r) => {
     const rec: MessageRecord = { ...toState(r), internalDate: new Date(r.internal_date), size: r.size };
     if (fields.structure && r.structure !== undefined) rec.structure = JSON.parse(r.structure) as MimeNode;
     if (fields.header && r.header !== undefined) rec.header = r.header;
+    if (fields.summary && r.envelope !== undefined && r.bodystructure !== undefined) rec.summary = { envelope: r.envelope, bodyStructure: r.bodystructure };
     return rec;
   });
 }
@@ -92,9 +105,10 @@ export function appendPrepared(
   let uid = box.uid_next;
   const uids: Uid[] = [];
   for (const { message, flags, internalDate } of items) {
-    const { data, header, structure } = message;
+    const { data, header, structure, summary } = message;
     const { lastInsertRowid: bodyId } = db.run(
-      'INSERT INTO bodies (data, header, structure, size) VALUES (?, ?, ?, ?)', data, header, JSON.stringify(structure), data.byteLength,
+      'INSERT INTO bodies (data, header, structure, envelope, bodystructure, size) VALUES (?, ?, ?, ?, ?, ?)',
+      data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, data.byteLength,
     );
     insertMessage(db, id, uid, bodyId, flags, internalDate.getTime(), modSeq, data.byteLength);
     uids.push(uid++ as Uid);

@@ -55,13 +55,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account_id, name)
   ) WITHOUT ROWID;
 
+  -- The message bytes come last: SQLite stores a row's columns in order, so
+  -- reading header or structure would otherwise walk the overflow pages of
+  -- every message body (FETCH ENVELOPE / SEARCH HEADER on 10,000 messages).
   CREATE TABLE bodies (
     id INTEGER PRIMARY KEY,
-    data BLOB NOT NULL,
-    header BLOB NOT NULL,
-    structure TEXT NOT NULL,
     size INTEGER NOT NULL,
-    refcount INTEGER NOT NULL DEFAULT 0
+    refcount INTEGER NOT NULL DEFAULT 0,
+    envelope TEXT NOT NULL,
+    bodystructure TEXT NOT NULL,
+    structure TEXT NOT NULL,
+    header BLOB NOT NULL,
+    data BLOB NOT NULL
   );
 
   CREATE TABLE messages (

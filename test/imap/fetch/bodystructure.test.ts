@@ -5,8 +5,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { renderBodyStructure } from '../../../src/imap/fetch/bodystructure.ts';
-import { renderEnvelope } from '../../../src/imap/fetch/envelope.ts';
+import { renderBodyStructure, renderEnvelope } from '../../../src/imap/fetch/envelope.ts';
 import { parseFetchItems } from '../../../src/imap/fetch/items.ts';
 import { renderFetch } from '../../../src/imap/fetch/render.ts';
 import { compileResponse } from '../../../src/imap/protocol/compiler.ts';

@@ -94,14 +94,14 @@ test('invalid items and sections are BAD with a clear message', (t) => {
 
 test('fetchNeeds: header-only path for top-level HEADER / HEADER.FIELDS (Thunderbird sync)', (t) => {
   t.deepEqual(fetchNeeds(items('(UID FLAGS BODY.PEEK[HEADER.FIELDS (From To Subject Date)])')),
-    { structure: false, header: true, body: false, setsSeen: false, modSeq: false });
+    { structure: false, header: true, summary: false, body: false, setsSeen: false, modSeq: false });
   t.deepEqual(fetchNeeds(items('(BODY.PEEK[HEADER] RFC822.HEADER)')),
-    { structure: false, header: true, body: false, setsSeen: false, modSeq: false });
-  t.deepEqual(fetchNeeds(items('FAST')), { structure: false, header: false, body: false, setsSeen: false, modSeq: false });
-  t.deepEqual(fetchNeeds(items('(ENVELOPE BODYSTRUCTURE MODSEQ)')), { structure: true, header: false, body: false, setsSeen: false, modSeq: true });
+    { structure: false, header: true, summary: false, body: false, setsSeen: false, modSeq: false });
+  t.deepEqual(fetchNeeds(items('FAST')), { structure: false, header: false, summary: false, body: false, setsSeen: false, modSeq: false });
+  t.deepEqual(fetchNeeds(items('(ENVELOPE BODYSTRUCTURE MODSEQ)')), { structure: false, header: false, summary: true, body: false, setsSeen: false, modSeq: true });
   // a nested message's header needs the body and offsets
-  t.deepEqual(fetchNeeds(items('BODY.PEEK[2.HEADER]')), { structure: true, header: false, body: true, setsSeen: false, modSeq: false });
-  t.deepEqual(fetchNeeds(items('BODY.PEEK[]')), { structure: false, header: false, body: true, setsSeen: false, modSeq: false });
+  t.deepEqual(fetchNeeds(items('BODY.PEEK[2.HEADER]')), { structure: true, header: false, summary: false, body: true, setsSeen: false, modSeq: false });
+  t.deepEqual(fetchNeeds(items('BODY.PEEK[]')), { structure: false, header: false, summary: false, body: true, setsSeen: false, modSeq: false });
 });
 
 test('fetchNeeds.setsSeen per RFC 3501 §6.4.5', (t) => {

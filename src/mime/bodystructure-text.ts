@@ -13,9 +13,8 @@
 // - Content-Language is always a list; disposition parameters NIL when none;
 // - BODY is the non-extensible form: no extension data at any depth;
 // - a message/rfc822 part (node.message set) carries envelope, body and lines.
-import type { MimeNode, MimeParams } from '../../mime/types.ts';
-import type { ResponseValue } from '../protocol/types.ts';
-import { EMPTY_ENVELOPE, envelopeText } from './envelope.ts';
+import type { MimeNode, MimeParams } from './types.ts';
+import { EMPTY_ENVELOPE, envelopeText } from './envelope-text.ts';
 import { imapNString, imapString } from './wire.ts';
 
 const DEFAULT_TEXT_PARAMS = '("charset" "us-ascii")';
@@ -88,7 +87,3 @@ export function bodyStructureText(node: MimeNode, extended: boolean): string {
   return write(node, extended);
 }
 
-/** BODY / BODYSTRUCTURE value for the FETCH response. */
-export function renderBodyStructure(node: MimeNode, extended: boolean): ResponseValue {
-  return { type: 'raw', value: write(node, extended) };
-}
