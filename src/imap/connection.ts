@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { CommandFramer } from './protocol/framer.ts';
-import { compileResponse } from './protocol/compiler.ts';
+import { compileResponsePieces } from './protocol/compiler.ts';
 import type { ResponseValue } from './protocol/types.ts';
 import { Session, type SessionIO, type SessionShared } from './session.ts';
 
@@ -140,8 +140,14 @@ export class ImapConnection implements SessionIO {
 
   send(tag: string, values: ResponseValue[]): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const out = compileResponse({ tag, values });
-    const ok = this.socket.write(Array.isArray(out) ? Buffer.concat(out) : out);
+    const pieces = compileResponsePieces({ tag, values });
+    let ok = true;
+    if (pieces.length === 1) ok = this.socket.write(pieces[0]!);
+    else {
+      this.socket.cork();
+      for (const p of pieces) ok = this.socket.write(p);
+      this.socket.uncork();
+    }
     if (ok) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {

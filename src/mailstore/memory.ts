@@ -14,7 +14,7 @@ import {
   type StoreFlagsResult, type Uid, type UidValidity,
 } from './types.ts';
 
-interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode; summary: MessageSummary }
+interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode; summary: MessageSummary; searchHeader: string }
 interface Msg { uid: Uid; body: Body; flags: string[]; modSeq: ModSeq; internalDate: Date }
 interface Box {
   info: MailboxInfo;
@@ -225,7 +225,9 @@ export function createMemoryMailStore(): MailStore {
       return [...box(id).messages.values()].map(state);
     },
     async getMessages(id, uids, fields: MessageFields = {}) {
-      return selected(box(id), uids).map((m) => {
+      const needle = fields.headerContains;
+      const picked = selected(box(id), uids).filter((m) => needle === undefined || m.body.searchHeader.includes(needle));
+      return picked.map((m) => {
         const r: MessageRecord = { ...state(m), internalDate: new Date(m.internalDate), size: m.body.data.byteLength };
         if (fields.structure) r.structure = structuredClone(m.body.structure);
         if (fields.header) r.header = m.body.header.slice();

@@ -6,6 +6,8 @@ import { normalizeCrlf } from '../mime/normalize.ts';
 import { parseMessage } from '../mime/parse.ts';
 import { bodyStructureText } from '../mime/bodystructure-text.ts';
 import { EMPTY_ENVELOPE, envelopeText } from '../mime/envelope-text.ts';
+import { splitHeader } from '../mime/headers.ts';
+import { decodeHeaderValue } from '../mime/text.ts';
 import type { MimeNode } from '../mime/types.ts';
 import type { MessageSummary } from './types.ts';
 
@@ -16,6 +18,17 @@ export interface PreparedMessage {
   /** the top-level header block including the blank line that ends it */
   header: Uint8Array;
   summary: MessageSummary;
+  /** the header as searchable text: "name: decoded value" lines, lower-cased */
+  searchHeader: string;
+}
+
+/** Header fields unfolded and decoded once at delivery, so SEARCH can rule out
+ *  messages in SQL without decoding every header again (RFC 3501 §6.4.4). */
+export function searchableHeader(header: Uint8Array): string {
+  return splitHeader(header)
+    .map((f) => `${f.lowerName}: ${decodeHeaderValue(f.value)}`)
+    .join('\n')
+    .toLowerCase();
 }
 
 export function prepareMessage(raw: Uint8Array): PreparedMessage {
@@ -25,7 +38,7 @@ export function prepareMessage(raw: Uint8Array): PreparedMessage {
   const structure = parseMessage(data);
   const header = data.slice(0, Math.min(structure.bodyStart, data.byteLength));
   const summary = { envelope: envelopeText(structure.envelope ?? EMPTY_ENVELOPE), bodyStructure: bodyStructureText(structure, true) };
-  return { data, structure, header, summary };
+  return { data, structure, header, summary, searchHeader: searchableHeader(header) };
 }
 
 /** Next UIDVALIDITY: the current time in seconds, but always above the last one

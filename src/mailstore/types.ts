@@ -102,6 +102,9 @@ export interface MessageFields {
   header?: boolean;
   /** ENVELOPE and BODYSTRUCTURE as IMAP protocol text, cached at delivery (the first sync of every client asks for them) */
   summary?: boolean;
+  /** SEARCH prefilter: return only messages whose header, unfolded, RFC 2047-decoded
+   *  and lower-cased ("name: value" lines), contains this lower-case text */
+  headerContains?: string;
 }
 
 /** RFC 3501 §7.4.2 ENVELOPE and BODYSTRUCTURE protocol text, computed once at delivery (mime/*-text.ts). */

@@ -54,6 +54,18 @@ export function runMailStoreContract(name: string, makeStore: () => Promise<Mail
     t.is((await t.throwsAsync(store.getSecrets(9999 as Account['id'])) as { code?: string }).code, 'NOT_FOUND');
   });
 
+  test(`${name}: ENVELOPE/BODYSTRUCTURE text is cached and headerContains filters on decoded headers`, async (t) => {
+    const { store, inbox } = await setup(t);
+    await store.append(inbox.id, { raw: message('=?utf-8?q?Gr=C3=B6=C3=9Fe_pr=C3=BCfen?=') });
+    await store.append(inbox.id, { raw: message('plain invoice') });
+    const all = await store.getMessages(inbox.id, uids(1, 2), { summary: true });
+    t.regex(all[0]!.summary!.envelope, /^\(NIL "=\?utf-8\?q\?Gr=C3=B6=C3=9Fe_pr=C3=BCfen\?=" \(\(NIL NIL "a" "example.test"\)\)/);
+    t.regex(all[1]!.summary!.bodyStructure, /^\("text" "plain" \("charset" "us-ascii"\) NIL NIL "7bit" \d+ 1 /);
+    t.deepEqual((await store.getMessages(inbox.id, uids(1, 2), { headerContains: 'größe' })).map((m) => m.uid), uids(1));
+    t.deepEqual((await store.getMessages(inbox.id, uids(1, 2), { headerContains: 'subject: plain' })).map((m) => m.uid), uids(2));
+    t.deepEqual((await store.getMessages(inbox.id, uids(1, 2), { headerContains: 'nowhere' })), []);
+  });
+
   test(`${name}: new accounts get the default mailboxes with special-use`, async (t) => {
     const { store, account, inbox } = await setup(t);
     const list = await store.listMailboxes(account.id);

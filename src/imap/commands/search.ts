@@ -4,16 +4,30 @@
 // for the messages metadata could not decide.
 import type { MessageRecord } from '../../mailstore/types.ts';
 import { compileSearch, searchNeeds, type SearchInput } from '../search/evaluate.ts';
-import { parseSearch } from '../search/parse.ts';
+import { parseSearch, type SearchKey } from '../search/parse.ts';
 import { formatSequenceSet } from '../protocol/seqset.ts';
 import type { ResponseValue } from '../protocol/types.ts';
 import { requireSelected } from './util.ts';
 import { atom, ok, str, type CommandSpec } from './types.ts';
 
-const BATCH = 500;
+const BATCH = 2000;
 
 function usesModSeq(key: unknown): boolean {
   return JSON.stringify(key).includes('"modseq"');
+}
+
+/** A text every matching message's decoded header must contain, when the
+ *  search requires one (a header key, alone or in an AND): the store then
+ *  rules out the other messages in SQL. */
+function requiredHeaderText(key: SearchKey): string | null {
+  if (key.type === 'header' && key.value !== '') return key.value.toLowerCase();
+  if (key.type === 'and') {
+    for (const k of key.keys) {
+      const text = requiredHeaderText(k);
+      if (text !== null) return text;
+    }
+  }
+  return null;
 }
 
 export const search: CommandSpec = {
@@ -30,11 +44,16 @@ export const search: CommandSpec = {
     const uids = selected.uids;
     const searchCtx = { maxSeq: uids.length, maxUid: uids.length > 0 ? uids[uids.length - 1]! : 0 };
     const compiled = compileSearch(program.key, searchCtx);
+    const headerText = requiredHeaderText(program.key);
     const hits: number[] = [];
     let highest = 0;
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
-      const records: MessageRecord[] = await s.store.getMessages(selected.id, batch, { header: needs.header, structure: needs.structure });
+      const records: MessageRecord[] = await s.store.getMessages(selected.id, batch, {
+        header: needs.header,
+        structure: needs.structure,
+        ...(headerText !== null ? { headerContains: headerText } : {}),
+      });
       for (const r of records) {
         const seq = selected.seqOf(r.uid);
         if (seq === 0) continue;

@@ -40,10 +40,26 @@ class Writer {
     if (this.parts.length === 1) return this.parts[0]!;
     return Buffer.concat(this.parts, this.size);
   }
+
+  /** the pieces without joining them: literal bytes stay the caller's buffers */
+  pieces(): Buffer[] {
+    this.flush();
+    return this.parts;
+  }
 }
 
 /** The wire bytes of one response, ending in CRLF. */
 export function compileResponse(r: Response): Buffer {
+  return build(r).done();
+}
+
+/** The same bytes as compileResponse, as pieces to write in order: a FETCH
+ *  of a large message body is sent without copying the body once more. */
+export function compileResponsePieces(r: Response): Buffer[] {
+  return build(r).pieces();
+}
+
+function build(r: Response): Writer {
   const w = new Writer();
   w.str(r.tag);
   if (r.values.length === 0 && r.tag === '+') w.str(' ');
@@ -52,7 +68,7 @@ export function compileResponse(r: Response): Buffer {
     writeValue(w, v);
   }
   w.str('\r\n');
-  return w.done();
+  return w;
 }
 
 function writeValue(w: Writer, v: ResponseValue): void {

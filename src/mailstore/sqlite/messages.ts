@@ -74,8 +74,15 @@ export function getMessages(db: Db, id: MailboxId, uids: readonly Uid[], fields:
   mailboxRow(db, id);
   if (uids.length === 0) return [];
   const withBody = fields.structure === true || fields.header === true;
-  const sql = fields.summary ? (withBody ? SQL.summaryFull : SQL.summary) : withBody ? SQL.full : SQL.meta;
-  const rows = db.all<RecordRow>(sql, uidRanges(uids), id).sort(byUid);
+  let sql: string = fields.summary ? (withBody ? SQL.summaryFull : SQL.summary) : withBody ? SQL.full : SQL.meta;
+  const params: Array<string | number> = [uidRanges(uids), id];
+  if (fields.headerContains !== undefined) {
+    // instr() runs in SQLite over the text decoded at delivery: no header leaves the database unless it can match.
+    if (sql === SQL.meta) sql = SQL.full;
+    sql += ' WHERE instr(b.search_header, ?) > 0';
+    params.push(fields.headerContains);
+  }
+  const rows = db.all<RecordRow>(sql, ...params).sort(byUid);
   return rows.map((r) => {
     const rec: MessageRecord = { ...toState(r), internalDate: new Date(r.internal_date), size: r.size };
     if (fields.structure && r.structure !== undefined) rec.structure = JSON.parse(r.structure) as MimeNode;
@@ -105,10 +112,10 @@ export function appendPrepared(
   let uid = box.uid_next;
   const uids: Uid[] = [];
   for (const { message, flags, internalDate } of items) {
-    const { data, header, structure, summary } = message;
+    const { data, header, structure, summary, searchHeader } = message;
     const { lastInsertRowid: bodyId } = db.run(
-      'INSERT INTO bodies (data, header, structure, envelope, bodystructure, size) VALUES (?, ?, ?, ?, ?, ?)',
-      data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, data.byteLength,
+      'INSERT INTO bodies (data, header, structure, envelope, bodystructure, search_header, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, searchHeader, data.byteLength,
     );
     insertMessage(db, id, uid, bodyId, flags, internalDate.getTime(), modSeq, data.byteLength);
     uids.push(uid++ as Uid);

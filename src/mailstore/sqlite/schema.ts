@@ -62,6 +62,7 @@ export const MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY,
     size INTEGER NOT NULL,
     refcount INTEGER NOT NULL DEFAULT 0,
+    search_header TEXT NOT NULL,
     envelope TEXT NOT NULL,
     bodystructure TEXT NOT NULL,
     structure TEXT NOT NULL,
