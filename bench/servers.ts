@@ -23,6 +23,11 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/** The Node flags `npm start` and bin/sealpost.js run the gateway with: a small
+ *  young generation makes V8 free the buffers of sent message bodies sooner
+ *  (peak RSS while downloading a mailbox ~180 MB -> ~115 MB). */
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USER = 'bench@example.test';
 const PASS = 'bench-password-1';
@@ -66,10 +71,11 @@ export async function sealpostTarget(corpus: readonly CorpusMessage[], options: 
     await node.close();
   }
 
-  const cli = path.join(ROOT, 'src/cli/main.ts');
+  // The compiled gateway, as `npm start` runs it (npm run bench builds it first).
+  const cli = path.join(ROOT, 'dist/cli/main.js');
   const useCli = !options.gatewayChild && fs.existsSync(cli);
   const args = useCli
-    ? [cli, 'start', '--data-dir', dataDir, '--smtp-port', '0', '--smtps-port', '0', '--imap-port', '0', '--imaps-port', '0']
+    ? [...GATEWAY_NODE_FLAGS, cli, 'start', '--data-dir', dataDir, '--smtp-port', '0', '--smtps-port', '0', '--imap-port', '0', '--imaps-port', '0']
     : [path.join(ROOT, 'bench/gateway-child.ts'), dataDir];
   const logFd = fs.openSync(options.log, 'w');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', logFd] });

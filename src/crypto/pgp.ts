@@ -8,7 +8,12 @@
 // stores the password itself (only its scrypt hash), so someone holding the
 // data directory alone cannot use the key. `account passwd` therefore has to
 // re-encrypt the key: it needs the old password (changeKeyPassphrase below).
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
+
+// Loaded on first use: OpenPGP.js adds ~20 MB to a process, and a running
+// gateway only needs it when keys are made or re-encrypted.
+let loaded: Promise<typeof OpenPgp> | null = null;
+const pgp = (): Promise<typeof OpenPgp> => (loaded ??= import('openpgp'));
 import { AuthError } from '../errors/index.ts';
 
 export interface AccountKey {
@@ -23,14 +28,14 @@ export interface AccountKey {
 /** Generates the account's key pair, its private key encrypted with `passphrase`. */
 export async function generateAccountKey(input: { name: string; address: string; passphrase: string }): Promise<AccountKey> {
   const userID = input.name === '' ? { email: input.address } : { name: input.name, email: input.address };
-  const { privateKey, publicKey } = await openpgp.generateKey({
+  const { privateKey, publicKey } = await (await pgp()).generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
     userIDs: [userID],
     passphrase: input.passphrase,
     format: 'armored',
   });
-  const key = await openpgp.readKey({ armoredKey: publicKey });
+  const key = await (await pgp()).readKey({ armoredKey: publicKey });
   return { publicKey, privateKey, fingerprint: key.getFingerprint().toUpperCase() };
 }
 
@@ -39,22 +44,22 @@ export async function generateAccountKey(input: { name: string; address: string;
  * @throws AuthError AUTH_FAILED when `oldPassphrase` does not decrypt the key
  */
 export async function changeKeyPassphrase(armoredPrivateKey: string, oldPassphrase: string, newPassphrase: string): Promise<string> {
-  const privateKey = await openpgp.readPrivateKey({ armoredKey: armoredPrivateKey });
-  let decrypted: openpgp.PrivateKey;
+  const privateKey = await (await pgp()).readPrivateKey({ armoredKey: armoredPrivateKey });
+  let decrypted: OpenPgp.PrivateKey;
   try {
-    decrypted = await openpgp.decryptKey({ privateKey, passphrase: oldPassphrase });
+    decrypted = await (await pgp()).decryptKey({ privateKey, passphrase: oldPassphrase });
   } catch {
     throw new AuthError('AUTH_FAILED', 'the old password does not unlock the account key');
   }
-  const encrypted = await openpgp.encryptKey({ privateKey: decrypted, passphrase: newPassphrase });
+  const encrypted = await (await pgp()).encryptKey({ privateKey: decrypted, passphrase: newPassphrase });
   return encrypted.armor();
 }
 
 /** True when `passphrase` decrypts the armored private key. */
 export async function checkKeyPassphrase(armoredPrivateKey: string, passphrase: string): Promise<boolean> {
-  const privateKey = await openpgp.readPrivateKey({ armoredKey: armoredPrivateKey });
+  const privateKey = await (await pgp()).readPrivateKey({ armoredKey: armoredPrivateKey });
   try {
-    await openpgp.decryptKey({ privateKey, passphrase });
+    await (await pgp()).decryptKey({ privateKey, passphrase });
     return true;
   } catch {
     return false;

@@ -6,7 +6,6 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 import { writeFileAtomic } from '../config/config.ts';
 
 export interface TlsMaterial {
@@ -22,6 +21,8 @@ const VALIDITY_DAYS = 2 * 365;
 export async function generateTlsCertificate(now: Date = new Date()): Promise<TlsMaterial> {
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000); // tolerate a slightly slow client clock
   const notAfter = new Date(now.getTime() + VALIDITY_DAYS * 24 * 60 * 60 * 1000);
+  // Loaded on first use: only init needs it, not a running gateway.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: 'Sealpost gateway' }], {
     keyType: 'rsa',
     keySize: 2048,

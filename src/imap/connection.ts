@@ -19,6 +19,8 @@ export interface ConnectionOptions {
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+/** Untagged output is written in blocks of this size (see send). */
+const OUTPUT_BLOCK = 64 * 1024;
 
 export class ImapConnection implements SessionIO {
   private socket: Socket;
@@ -26,6 +28,8 @@ export class ImapConnection implements SessionIO {
   private readonly queue: Uint8Array[] = [];
   private lineWaiter: { resolve: (line: Uint8Array) => void; reject: (err: Error) => void } | null = null;
   private running = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private closed = false;
   private readonly session: Session;
   private readonly opts: ConnectionOptions;
@@ -48,12 +52,14 @@ export class ImapConnection implements SessionIO {
   /** Sends the greeting with capabilities (RFC 3501 §7.1.1, RFC 5530 CAPABILITY code). */
   async greet(): Promise<void> {
     await this.send('*', [{ type: 'atom', value: 'OK' }, { type: 'raw', value: `[CAPABILITY ${this.session.capabilities().join(' ')}] Sealpost ready` }]);
+    await this.flush();
   }
 
   /** Sends BYE and closes, e.g. when the server is over its connection limit or shutting down. */
   async bye(text: string): Promise<void> {
     if (this.closed) return;
     await this.send('*', [{ type: 'atom', value: 'BYE' }, { type: 'raw', value: text }]);
+    await this.flush();
     this.socket.end();
   }
 
@@ -72,7 +78,7 @@ export class ImapConnection implements SessionIO {
           const tag = e.tag ?? '*';
           const status = e.kind === 'line-too-long' ? 'BAD' : 'NO';
           const code = e.kind === 'literal-refused' ? '' : '[TOOBIG] ';
-          void this.send(tag, [{ type: 'atom', value: status }, { type: 'raw', value: `${code}${e.reason}` }]);
+          void this.send(tag, [{ type: 'atom', value: status }, { type: 'raw', value: `${code}${e.reason}` }]).then(() => this.flush());
         },
       },
     );
@@ -138,16 +144,31 @@ export class ImapConnection implements SessionIO {
     });
   }
 
+  /**
+   * Queues a response. Untagged responses are gathered and written in blocks
+   * of OUTPUT_BLOCK bytes (10,000 FETCH lines would otherwise be 10,000 TCP
+   * writes); a tagged reply or a continuation request flushes at once, since
+   * the client waits for it. IDLE updates call flush() themselves.
+   */
   send(tag: string, values: ResponseValue[]): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const pieces = compileResponsePieces({ tag, values });
-    let ok = true;
-    if (pieces.length === 1) ok = this.socket.write(pieces[0]!);
-    else {
-      this.socket.cork();
-      for (const p of pieces) ok = this.socket.write(p);
-      this.socket.uncork();
+    for (const p of compileResponsePieces({ tag, values })) {
+      this.pending.push(p);
+      this.pendingBytes += p.length;
     }
+    if (tag !== '*' || this.pendingBytes >= OUTPUT_BLOCK) return this.flush();
+    return Promise.resolve();
+  }
+
+  /** Writes what send() gathered; resolves when the socket can take more (back-pressure). */
+  flush(): Promise<void> {
+    if (this.closed || this.pending.length === 0) return Promise.resolve();
+    let ok = true;
+    this.socket.cork();
+    for (const p of this.pending) ok = this.socket.write(p);
+    this.socket.uncork();
+    this.pending = [];
+    this.pendingBytes = 0;
     if (ok) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {

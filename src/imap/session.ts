@@ -15,7 +15,10 @@ import type { ImapLimits } from './types.ts';
 
 /** What the session needs from its connection. */
 export interface SessionIO {
+  /** queues a response; tagged and continuation responses are written at once */
   send(tag: string, values: ResponseValue[]): Promise<void>;
+  /** writes queued untagged responses now (IDLE updates) */
+  flush(): Promise<void>;
   readLine(): Promise<Uint8Array>;
   startTls(): Promise<void>;
   readonly secure: boolean;

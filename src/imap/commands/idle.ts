@@ -14,7 +14,7 @@ export const idle: CommandSpec = {
     // Updates are flushed one batch at a time so that no change is reported twice.
     let chain: Promise<void> = Promise.resolve();
     const push = (): void => {
-      chain = chain.then(() => s.flushUpdates(true)).catch((err: unknown) => s.log.error({ err }, 'IDLE update failed'));
+      chain = chain.then(() => s.flushUpdates(true)).then(() => s.io.flush()).catch((err: unknown) => s.log.error({ err }, 'IDLE update failed'));
     };
     await ctx.continuation('idling');
     if (selected) {
