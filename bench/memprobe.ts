@@ -1,10 +1,12 @@
 // Diagnostic: the gateway's resident memory after each benchmark operation,
 // to find which one drives the peak (npm run bench reports only the peak).
+// Usage: npm run build && node bench/memprobe.ts [messages] [rounds]
 import { generateCorpus } from '../test/helpers/corpus.ts';
 import { openSession, operations } from './ops.ts';
 import { memoryOf, sealpostTarget } from './servers.ts';
 
 const n = Number(process.argv[2] ?? 10000);
+const rounds = Number(process.argv[3] ?? 1);
 const corpus = generateCorpus(n, 1);
 const target = await sealpostTarget(corpus, { starttls: false, gatewayChild: false, log: '/tmp/memprobe-gateway.log' });
 const show = (label: string): void => {
@@ -15,7 +17,7 @@ show('started');
 const probe = corpus[Math.floor(n / 2)]!;
 const ops = operations({ messages: n, messageId: probe.messageId, subjectWord: 'invoice', chunk: 500 });
 let client = await openSession(target);
-for (const op of ops) {
+for (let round = 0; round < rounds; round++) for (const op of ops) {
   await op.run(target, async () => client);
   show(op.name);
 }
