@@ -5,15 +5,21 @@
 // that the `node` devDependency puts in node_modules. Plain JS on purpose:
 // this file must run on the old node too.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// The compiled CLI (npm ci / npm run build write dist/) starts faster and uses
-// ~40 MB less memory than type-stripping the sources; src/ is the fallback.
+// The compiled CLI (npm start and npm run build write dist/) starts faster and
+// uses ~40 MB less memory than type-stripping the sources; it is used only
+// while it is newer than every source file, so an edit is never run stale.
 const built = path.join(root, 'dist', 'cli', 'main.js');
-const entry = existsSync(built) ? built : path.join(root, 'src', 'cli', 'main.ts');
+const newestSource = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((newest, e) => {
+  const file = path.join(dir, e.name);
+  return Math.max(newest, e.isDirectory() ? newestSource(file) : statSync(file).mtimeMs);
+}, 0);
+const fresh = existsSync(built) && statSync(built).mtimeMs >= newestSource(path.join(root, 'src'));
+const entry = fresh ? built : path.join(root, 'src', 'cli', 'main.ts');
 const args = process.argv.slice(2);
 const major = Number(process.versions.node.split('.')[0]);
 
