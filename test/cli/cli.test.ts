@@ -203,7 +203,7 @@ test('quickstart: first run initialises and prints the generated password with t
   const imap = /IMAP (\d+) \(STARTTLS\)/.exec(first.stdout)?.[1];
   t.true(first.stdout.includes(`port ${imap}  security STARTTLS`), 'settings show the bound port');
   const second = await quickstartOnce(home);
-  t.is(second.code, 0);
+  t.is(second.code, 0, second.stdout);
   t.notRegex(second.stdout, /First run|Password +\S/);
   t.regex(second.stdout, /User name +quick@sealpost\.localhost/);
   t.regex(second.stdout, /Forgot a password\? sealpost account passwd/);

@@ -67,8 +67,8 @@ export async function runGateway(dataDir: string, flags: StartFlags, onStarted?:
   await writeGatewayState(paths.gatewayState, { pid: process.pid, listen: gateway.listen, ports: gateway.ports, startedAt: new Date().toISOString() });
   print(portsLine(gateway.listen, gateway.ports));
   await onStarted?.(gateway);
-  print('Press Ctrl-C to stop.');
-  await new Promise<void>((resolve) => {
+  // Handlers first, then the prompt: a signal sent as soon as the prompt shows must stop us gracefully.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
@@ -82,6 +82,8 @@ export async function runGateway(dataDir: string, flags: StartFlags, onStarted?:
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  print('Press Ctrl-C to stop.');
+  await stopped;
 }
 
 export const startCommand: Command = {
