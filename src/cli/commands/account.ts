@@ -2,6 +2,7 @@
 import { checkPassword, normaliseAddress } from '../../accounts/service.ts';
 import { openNode } from '../../app.ts';
 import { checkFlag, DATA_DIR_OPTION, dataDirFrom, parseCommand, quietLogger, passwordFlag, print, UsageError, type Command } from '../args.ts';
+import { ACCOUNT_OPTIONS } from './init.ts';
 
 export const help = `Usage: sealpost account <add|list|passwd> [options] [--data-dir DIR]
 
@@ -26,10 +27,7 @@ Examples:
 
 const OPTIONS = {
   ...DATA_DIR_OPTION,
-  address: { type: 'string' },
-  name: { type: 'string' },
-  password: { type: 'string' },
-  'password-file': { type: 'string' },
+  ...ACCOUNT_OPTIONS,
   'old-password': { type: 'string' },
   'old-password-file': { type: 'string' },
   'force-new-key': { type: 'boolean' },

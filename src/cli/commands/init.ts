@@ -23,13 +23,15 @@ Options:
 Example:
   sealpost init --data-dir ~/sealpost --address alice@example.org --name "Alice"`;
 
-const OPTIONS = {
-  ...DATA_DIR_OPTION,
+/** The flags that describe a new account (init and account add share them). */
+export const ACCOUNT_OPTIONS = {
   address: { type: 'string' },
   name: { type: 'string' },
   password: { type: 'string' },
   'password-file': { type: 'string' },
 } as const;
+
+const OPTIONS = { ...DATA_DIR_OPTION, ...ACCOUNT_OPTIONS } as const;
 
 export interface Initialised {
   address: string;

@@ -72,25 +72,18 @@ export const rename: CommandSpec = {
   },
 };
 
-export const subscribe: CommandSpec = {
-  name: 'SUBSCRIBE',
-  states: ['auth', 'selected'],
-  async handler(ctx) {
-    expectArgs(ctx.args, 1, 1, 'SUBSCRIBE mailbox');
-    const name = mailboxArg(ctx.args[0]);
-    // RFC 3501 §6.3.6 lets a server refuse unknown names; Dovecot accepts them, so do we.
-    await ctx.session.store.setSubscribed(ctx.session.account!.id, name, true);
-    return ok('Subscribe completed');
-  },
-};
+// RFC 3501 §6.3.6 lets a server refuse to subscribe unknown names; Dovecot accepts them, so do we.
+function subscription(name: 'SUBSCRIBE' | 'UNSUBSCRIBE', subscribed: boolean): CommandSpec {
+  return {
+    name,
+    states: ['auth', 'selected'],
+    async handler(ctx) {
+      expectArgs(ctx.args, 1, 1, `${name} mailbox`);
+      await ctx.session.store.setSubscribed(ctx.session.account!.id, mailboxArg(ctx.args[0]), subscribed);
+      return ok(`${name === 'SUBSCRIBE' ? 'Subscribe' : 'Unsubscribe'} completed`);
+    },
+  };
+}
 
-export const unsubscribe: CommandSpec = {
-  name: 'UNSUBSCRIBE',
-  states: ['auth', 'selected'],
-  async handler(ctx) {
-    expectArgs(ctx.args, 1, 1, 'UNSUBSCRIBE mailbox');
-    const name = mailboxArg(ctx.args[0]);
-    await ctx.session.store.setSubscribed(ctx.session.account!.id, name, false);
-    return ok('Unsubscribe completed');
-  },
-};
+export const subscribe = subscription('SUBSCRIBE', true);
+export const unsubscribe = subscription('UNSUBSCRIBE', false);
