@@ -134,6 +134,8 @@ test('STATUS, APPEND errors, STORE variants, COPY/MOVE with COPYUID, EXPUNGE num
   t.regex(mv.untagged, /^\* OK \[COPYUID \d+ 3 1\] Moved\r\n\* 1 EXPUNGE\r\n$/);
   t.regex((await c.cmd('STATUS Trash (MESSAGES)')).untagged, /MESSAGES 1/);
   t.regex((await c.cmd('COPY 1 Nowhere')).tagged, /NO \[TRYCREATE\]/);
+  const self = await c.cmd('COPY 1 INBOX');
+  t.regex(self.untagged, /^\* 2 EXISTS\r\n/, 'a copy into the selected mailbox is announced in the same reply');
 });
 
 test('changes in one session reach another: EXISTS, FETCH FLAGS, EXPUNGE; IDLE pushes at once', async (t) => {

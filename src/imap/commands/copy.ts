@@ -15,6 +15,8 @@ async function copyOrMove(ctx: CommandContext, move: boolean): Promise<CommandRe
   if (!dest) return no(`Mailbox doesn't exist: ${name}`, 'TRYCREATE');
   if (move && selected.readOnly) return no('Mailbox is read-only', 'READ-ONLY');
   if (uids.length === 0) return ok(`${move ? 'Move' : 'Copy'} completed (nothing matched)`);
+  // Copies into the selected mailbox itself must show up as EXISTS in this reply.
+  if (dest.id === selected.id) selected.dirty = true;
   if (!move) {
     const r = await s.store.copy(selected.id, uids, dest.id);
     if (r.map.length === 0) return ok('Copy completed');
