@@ -1,6 +1,7 @@
 // Diagnostic: the gateway's resident memory after each benchmark operation,
 // to find which one drives the peak (npm run bench reports only the peak).
 // Usage: npm run build && node bench/memprobe.ts [messages] [rounds]
+import fs from 'node:fs';
 import { generateCorpus } from '../test/helpers/corpus.ts';
 import { openSession, operations } from './ops.ts';
 import { memoryOf, sealpostTarget } from './servers.ts';
@@ -22,4 +23,10 @@ for (let round = 0; round < rounds; round++) for (const op of ops) {
   show(op.name);
 }
 client.close();
+// Which kind of memory: anonymous (heap, malloc) or file-backed (the node binary, SQLite's shared memory).
+console.log(require_status(target.pid!));
 await target.stop();
+
+function require_status(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter((l) => /^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)/.test(l)).join('  ');
+}
