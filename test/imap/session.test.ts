@@ -195,6 +195,9 @@ test('CONDSTORE: HIGHESTMODSEQ, UNCHANGEDSINCE with MODIFIED, FETCH CHANGEDSINCE
   t.regex(qs.untagged, /\* VANISHED \(EARLIER\) 3\r\n/);
   t.regex(qs.untagged, /\* 1 FETCH \(UID 1 FLAGS \([^)]*\) MODSEQ \(\d+\)\)/);
   t.regex(qs.untagged, /\* 2 FETCH \(UID 2 /);
+  // UID 3 (the highest) is gone: VANISHED must still name it, since it lies inside 1:*.
+  const van = await q.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${hms} VANISHED)`);
+  t.regex(van.untagged, /^\* VANISHED \(EARLIER\) 3\r\n/);
 });
 
 test('limits: long line, huge literal refused before reading, bad commands keep the session', async (t) => {

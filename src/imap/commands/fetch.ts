@@ -5,9 +5,9 @@
 import type { MessageRecord, ModSeq, Uid } from '../../mailstore/types.ts';
 import { fetchNeeds, parseFetchItems, type FetchItem } from '../fetch/items.ts';
 import { renderFetch } from '../fetch/render.ts';
-import { formatSequenceSet } from '../protocol/seqset.ts';
+import { formatSequenceSet, sequenceSetMatcher } from '../protocol/seqset.ts';
 import type { Token } from '../protocol/types.ts';
-import { atomArg, ImapParseError, listArg, numberArg, requireSelected, resolveSet } from './util.ts';
+import { atomArg, ImapParseError, listArg, numberArg, requireSelected, resolveSet, sequenceSetArg } from './util.ts';
 import { atom, ok, type CommandSpec } from './types.ts';
 
 /** Messages loaded per store round trip: bounds memory for big mailboxes. */
@@ -45,7 +45,8 @@ export const fetch: CommandSpec = {
       throw new ImapParseError('VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled');
     }
     if (mods.changedSince !== null) s.enabled.add('CONDSTORE');
-    const uids = resolveSet(selected, atomArg(ctx.args[0], 'sequence set'), ctx.uid);
+    const setText = atomArg(ctx.args[0], 'sequence set');
+    const uids = resolveSet(selected, setText, ctx.uid);
     const needs = fetchNeeds(items);
     // UID FETCH always reports UID; CHANGEDSINCE and CONDSTORE flag reports carry MODSEQ (RFC 7162 §3.1.4.1).
     const withUid = ctx.uid;
@@ -53,9 +54,9 @@ export const fetch: CommandSpec = {
 
     if (mods.vanished && mods.changedSince !== null) {
       const changes = await s.store.changesSince(selected.id, mods.changedSince as ModSeq);
-      const lo = uids[0];
-      const hi = uids[uids.length - 1];
-      const gone = lo === undefined || hi === undefined ? [] : changes.expunged.filter((u) => u >= lo && u <= hi);
+      // RFC 7162 §3.2.6: expunged UIDs that fall inside the requested UID set.
+      const inSet = sequenceSetMatcher(sequenceSetArg(setText), selected.info.uidNext - 1);
+      const gone = changes.expunged.filter(inSet);
       if (gone.length > 0) await ctx.send([atom('VANISHED'), [atom('EARLIER')], { type: 'raw', value: formatSequenceSet(gone) }]);
     }
 

@@ -12,8 +12,14 @@ import { atom, ok, str, type CommandSpec } from './types.ts';
 
 const BATCH = 2000;
 
-function usesModSeq(key: unknown): boolean {
-  return JSON.stringify(key).includes('"modseq"');
+function usesModSeq(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'modseq': return true;
+    case 'and': return key.keys.some(usesModSeq);
+    case 'or': return usesModSeq(key.a) || usesModSeq(key.b);
+    case 'not': return usesModSeq(key.key);
+    default: return false;
+  }
 }
 
 /** A text every matching message's decoded header must contain, when the

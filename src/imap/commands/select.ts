@@ -3,10 +3,10 @@
 // changed flags since the client's last known MODSEQ).
 //   select  = "SELECT" SP mailbox [SP "(" select-param *(SP select-param) ")"]
 //   select-param = "CONDSTORE" / "QRESYNC" SP "(" uidvalidity SP mod-sequence-value [SP known-uids] [SP seq-match-data] ")"
-import type { Uid } from '../../mailstore/types.ts';
+import type { ModSeq, Uid } from '../../mailstore/types.ts';
 import { parseSequenceSet } from '../protocol/seqset.ts';
 import type { ResponseValue, Token } from '../protocol/types.ts';
-import { formatSequenceSet } from '../protocol/seqset.ts';
+import { formatSequenceSet, sequenceSetMatcher } from '../protocol/seqset.ts';
 import { SelectedMailbox } from '../selected.ts';
 import { atomArg, ImapParseError, listArg, mailboxArg, numberArg, requireMailbox } from './util.ts';
 import { atom, bad, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.ts';
@@ -84,15 +84,10 @@ async function select(ctx: CommandContext, readOnly: boolean): Promise<CommandRe
 
 /** RFC 7162 §3.2.5.1: what changed since the client's MODSEQ, as VANISHED (EARLIER) and FETCH. */
 async function sendQresync(ctx: CommandContext, mailbox: SelectedMailbox, q: QresyncParams): Promise<void> {
-  const changes = await ctx.session.store.changesSince(mailbox.id, q.modSeq as never);
+  const changes = await ctx.session.store.changesSince(mailbox.id, q.modSeq as ModSeq);
   let vanished: Uid[] = changes.expunged;
   if (q.knownUids !== null) {
-    const ranges = parseSequenceSet(q.knownUids);
-    const inKnown = (u: number): boolean => ranges.some((r) => {
-      const a = r.start === '*' ? Infinity : r.start;
-      const b = r.end === '*' ? Infinity : r.end;
-      return u >= Math.min(a, b) && u <= Math.max(a, b);
-    });
+    const inKnown = sequenceSetMatcher(parseSequenceSet(q.knownUids), mailbox.info.uidNext - 1);
     vanished = vanished.filter(inKnown);
   }
   if (vanished.length > 0) await ctx.send([atom('VANISHED'), [atom('EARLIER')], { type: 'raw', value: formatSequenceSet(vanished) }]);

@@ -44,7 +44,6 @@ export const ok = (text: string, code?: string): CommandResult => (code === unde
 export const no = (text: string, code?: string): CommandResult => (code === undefined ? { status: 'NO', text } : { status: 'NO', code, text });
 export const bad = (text: string, code?: string): CommandResult => (code === undefined ? { status: 'BAD', text } : { status: 'BAD', code, text });
 
-export const atom = (value: string): ResponseValue => ({ type: 'atom', value });
-export const str = (value: string | Uint8Array): ResponseValue => ({ type: 'string', value });
+export { atom, str } from '../protocol/compiler.ts';
 
 export type { Account };

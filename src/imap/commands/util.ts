@@ -3,38 +3,25 @@
 // the session's view (RFC 3501 §6.4.8, §9 seq-number / sequence-set).
 import { SealpostError } from '../../errors/index.ts';
 import type { MailboxInfo, Uid } from '../../mailstore/types.ts';
+import { expectAtom, expectList, expectString } from '../protocol/args.ts';
 import { ImapParseError } from '../protocol/errors.ts';
-import { parseSequenceSet } from '../protocol/seqset.ts';
+import { normaliseRanges, parseSequenceSet, resolveSequenceSet, type SeqRange } from '../protocol/seqset.ts';
 import type { Token } from '../protocol/types.ts';
 import { decodeMailboxName, encodeMailboxName } from '../protocol/utf7.ts';
 import type { SelectedMailbox } from '../selected.ts';
 import type { Session } from '../session.ts';
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-
 export { ImapParseError };
 
 /** An astring argument (atom, quoted string or literal) as text. */
-export function astring(t: Token | undefined, what: string): string {
-  if (!t) throw new ImapParseError(`Missing ${what}`);
-  if (t.type === 'atom') {
-    if (t.section || t.partial) throw new ImapParseError(`Invalid ${what}`);
-    return t.value;
-  }
-  if (t.type === 'string') return decoder.decode(t.value);
-  throw new ImapParseError(`Expected ${what}, got a list`);
-}
+export const astring = expectString;
 
 /** An atom argument, upper-cased. */
 export function atomArg(t: Token | undefined, what: string): string {
-  if (!t || t.type !== 'atom') throw new ImapParseError(`Expected ${what}`);
-  return t.value.toUpperCase();
+  return expectAtom(t, what).toUpperCase();
 }
 
-export function listArg(t: Token | undefined, what: string): Token[] {
-  if (!t || t.type !== 'list') throw new ImapParseError(`Expected a parenthesised ${what}`);
-  return t.items;
-}
+export const listArg = expectList;
 
 export function numberArg(t: Token | undefined, what: string): number {
   const text = t?.type === 'atom' ? t.value : '';
@@ -83,6 +70,16 @@ export async function requireMailbox(session: Session, name: string): Promise<Ma
   return info;
 }
 
+/** Parses a sequence set, answering BAD for bad syntax. */
+export function sequenceSetArg(text: string): SeqRange[] {
+  try {
+    return parseSequenceSet(text);
+  } catch (err) {
+    if (err instanceof SealpostError) throw err;
+    throw new ImapParseError(`Invalid sequence set: ${text.slice(0, 40)}`);
+  }
+}
+
 /**
  * The UIDs a sequence set names in the selected mailbox, ascending.
  * byUid: the set holds UIDs (UID commands), else sequence numbers.
@@ -90,43 +87,14 @@ export async function requireMailbox(session: Session, name: string): Promise<Ma
  * the last message even when its UID is below 10 (RFC 3501 §6.4.8).
  */
 export function resolveSet(selected: SelectedMailbox, text: string, byUid: boolean): Uid[] {
-  let ranges;
-  try {
-    ranges = parseSequenceSet(text);
-  } catch (err) {
-    if (err instanceof SealpostError) throw err;
-    throw new ImapParseError(`Invalid sequence set: ${text.slice(0, 40)}`);
-  }
+  const ranges = sequenceSetArg(text);
   const uids = selected.uids;
   const n = uids.length;
-  if (n === 0) {
-    // RFC 3501: a sequence-number set on an empty mailbox is invalid; UID sets are just empty.
-    if (!byUid) throw new ImapParseError('Invalid message sequence number: mailbox is empty');
-    return [];
+  if (byUid) return resolveSequenceSet(ranges, uids, n > 0 ? uids[n - 1]! : 0) as Uid[];
+  // RFC 3501 §9: a sequence number beyond the mailbox is an error, not an empty match.
+  if (n === 0) throw new ImapParseError('Invalid message sequence number: mailbox is empty');
+  for (const [, hi] of normaliseRanges(ranges, n)) {
+    if (hi > n) throw new ImapParseError(`Invalid message sequence number: ${hi} (mailbox has ${n})`);
   }
-  const maxUid = uids[n - 1]!;
-  const picked = new Set<Uid>();
-  for (const r of ranges) {
-    if (byUid) {
-      let a = r.start === '*' ? maxUid : r.start;
-      let b = r.end === '*' ? maxUid : r.end;
-      if (a > b) [a, b] = [b, a];
-      // Binary search the first uid >= a, then walk to b.
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (uids[mid]! < a) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < n && uids[i]! <= b; i++) picked.add(uids[i]!);
-    } else {
-      let a = r.start === '*' ? n : r.start;
-      let b = r.end === '*' ? n : r.end;
-      if (a > b) [a, b] = [b, a];
-      if (b > n) throw new ImapParseError(`Invalid message sequence number: ${b} (mailbox has ${n})`);
-      for (let i = a; i <= b; i++) picked.add(uids[i - 1]!);
-    }
-  }
-  return [...picked].sort((x, y) => x - y);
+  return resolveSequenceSet(ranges, uids.map((_, i) => i + 1), n).map((seq) => uids[seq - 1]!);
 }
