@@ -1,20 +1,32 @@
 // The one place that builds and wires Sealpost: the data directory (config,
-// TLS material, SQLite store), the account service, and the gateway's four
-// listeners (SMTP submission STARTTLS + implicit TLS, IMAP STARTTLS +
-// implicit TLS; RFC 8314 ports mapped to 1587/1465/1143/1993 by default).
+// TLS material, SQLite store), the account service and key ring, the secure
+// pipeline's parts (Helia storage, ledger, key directory, smarthost), and the
+// gateway's four listeners (SMTP submission STARTTLS + implicit TLS, IMAP
+// STARTTLS + implicit TLS; RFC 8314 ports mapped to 1587/1465/1143/1993).
 import fs from 'node:fs/promises';
 import type net from 'node:net';
 import type { Logger } from 'pino';
+import { KeyRing } from './accounts/keyring.ts';
 import { AccountService } from './accounts/service.ts';
+import type { Authenticator } from './accounts/types.ts';
 import { defaultConfig, loadConfig, saveConfig, type PortsConfig, type SealpostConfig } from './config/config.ts';
 import { dataPaths, type DataPaths } from './config/paths.ts';
 import { generateTlsCertificate, readTlsMaterial, writeTlsMaterial, type TlsMaterial } from './crypto/tls.ts';
 import { NotAllowedError, NotFoundError, SealpostError } from './errors/index.ts';
 import { createImapServer, type ImapServer } from './imap/server.ts';
 import { createLogger } from './log.ts';
+import { openKeyDirectory, type KeyDirectory } from './keys/directory.ts';
+import { openLocalLedger } from './ledger/local.ts';
+import type { Ledger } from './ledger/types.ts';
+import { createBodyCipher } from './mailstore/body-cipher.ts';
 import { openSqliteMailStore } from './mailstore/sqlite/index.ts';
 import type { MailStore } from './mailstore/types.ts';
+import { createInboundPipeline } from './pipeline/inbound.ts';
+import { createOutboundPipeline } from './pipeline/outbound.ts';
+import type { Smarthost } from './relay/types.ts';
 import { createSubmissionServer, isLoopback } from './smtp/server.ts';
+import { openHeliaStorage } from './storage/helia.ts';
+import type { BlockStorage } from './storage/types.ts';
 
 /** A listener could not be opened (port in use, address not available). */
 export class ListenError extends SealpostError {
@@ -69,6 +81,8 @@ export interface SealpostNode {
   config: SealpostConfig;
   store: MailStore;
   accounts: AccountService;
+  /** private keys and body-cache keys of accounts unlocked by a login */
+  keyring: KeyRing;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -82,18 +96,79 @@ export async function openNode(options: { dataDir: string; logger?: Logger; stor
   const paths = dataPaths(options.dataDir);
   const config = await loadConfig(paths.config);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const store = options.store ?? (await openSqliteMailStore({ path: paths.database }));
-  const accounts = new AccountService({ store, logger, limits: config.limits.auth });
+  // The body cache is sealed with per-account keys that only a login unlocks
+  // (accounts/keyring.ts); the cipher asks the key ring, built right after.
+  let keyring: KeyRing | undefined;
+  const cipher = createBodyCipher({ cacheKey: (id) => keyring?.cacheKey(id) ?? null });
+  const store = options.store ?? (await openSqliteMailStore({ path: paths.database, cipher }));
+  keyring = new KeyRing({ store, logger });
+  const accounts = new AccountService({ store, logger, limits: config.limits.auth, keyring });
   return {
     paths,
     config,
     store,
     accounts,
+    keyring,
     logger,
     close: async () => {
       if (options.store === undefined) await store.close();
     },
   };
+}
+
+/**
+ * Opens the configured ledger backend. The EVM adapter (viem, ~40 MB) is
+ * loaded only when configured.
+ * @throws ValidationError for bad ledger.evm settings
+ */
+export async function openLedger(paths: DataPaths, config: SealpostConfig, logger: Logger, passive = false): Promise<Ledger> {
+  const { batchSize, batchIntervalMs } = config.ledger;
+  if (config.ledger.backend === 'local') {
+    return openLocalLedger({ path: paths.ledgerDb, nodeKeyFile: paths.nodeKey, batchSize, batchIntervalMs, logger, passive });
+  }
+  const evm = config.ledger.evm;
+  if (evm.contract === '') throw new NotFoundError('contract', 'ledger.backend is "evm" but no contract is deployed: run sealpost ledger deploy');
+  const { openEvmLedger } = await import('./ledger/evm/ledger.ts');
+  const { readPrivateKeyFile } = await import('./ledger/evm/private-key.ts');
+  const privateKey = await readPrivateKeyFile(evm.privateKeyFile);
+  return openEvmLedger({ path: paths.ledgerDb, rpcUrl: evm.rpcUrl, contract: evm.contract, privateKey, batchSize, batchIntervalMs, logger, passive });
+}
+
+/** Opens the embedded IPFS store with the configured peers. */
+export function openStorage(paths: DataPaths, config: SealpostConfig, logger: Logger): Promise<BlockStorage> {
+  return openHeliaStorage({
+    dir: paths.ipfsDir,
+    peers: config.storage.peers,
+    ...(config.storage.listen.length > 0 ? { listen: config.storage.listen } : {}),
+    maxObjectSize: config.storage.maxObjectSize,
+    logger,
+  });
+}
+
+/** What `sealpost verify` reads: the ledger (passive), storage and the mail store. */
+export interface ProofParts {
+  ledger: Ledger;
+  storage: BlockStorage;
+  store: MailStore;
+  close(): Promise<void>;
+}
+
+export async function openProofParts(options: { dataDir: string; logger?: Logger }): Promise<ProofParts> {
+  const node = await openNode(options);
+  const closers: Array<() => Promise<void>> = [() => node.close()];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    const storage = await openStorage(node.paths, node.config, node.logger);
+    closers.push(() => storage.close());
+    const ledger = await openLedger(node.paths, node.config, node.logger, true);
+    closers.push(() => ledger.close());
+    return { ledger, storage, store: node.store, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 export interface GatewayOptions {
@@ -109,6 +184,9 @@ export interface GatewayOptions {
 
 export interface Gateway {
   dataDir: string;
+  storage: BlockStorage;
+  ledger: Ledger;
+  directory: KeyDirectory;
   listen: string;
   /** the ports actually bound */
   ports: PortsConfig;
@@ -118,6 +196,9 @@ export interface Gateway {
   /** stops listening, ends open sessions, closes the store */
   close(): Promise<void>;
 }
+
+/** How long a login waits for queued mail to be decrypted into INBOX. */
+const LOGIN_DRAIN_MS = 15_000;
 
 interface Listener {
   listen(port: number, host: string): Promise<number>;
@@ -147,6 +228,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const node = await openNode({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}), ...(options.store ? { store: options.store } : {}) });
   const { config, logger } = node;
   const opened: Listener[] = [];
+  /** pipeline parts to close after the listeners, in reverse order */
+  const parts: Array<() => Promise<void>> = [];
+  const closeParts = async (): Promise<void> => {
+    for (const close of parts.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.error({ err: error }, 'error while closing');
+      }
+    }
+  };
   try {
     const host = options.listen ?? config.listen;
     if (!isLoopback(host) && host !== 'localhost') {
@@ -165,9 +257,48 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const pem = { key: tls.key, cert: tls.cert };
     const limits = config.limits;
 
+    // The secure pipeline: storage, ledger, key directory, smarthost.
+    const storage = await openStorage(node.paths, config, logger);
+    parts.push(() => storage.close());
+    const ledger = await openLedger(node.paths, config, logger);
+    parts.push(() => ledger.close());
+    const directory = openKeyDirectory({ path: node.paths.keysDb, store: node.store });
+    parts.push(async () => directory.close());
+    let relay: Smarthost | null = null;
+    if (config.relay.host !== '') {
+      const { createSmarthost } = await import('./relay/smarthost.ts');
+      const smarthost = createSmarthost(config.relay, { logger });
+      relay = smarthost;
+      parts.push(() => smarthost.close());
+    }
+    const inbound = createInboundPipeline({ store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger });
+    parts.push(() => inbound.close());
+    const submitter = createOutboundPipeline({
+      store: node.store, keyring: node.keyring, directory, storage, ledger, relay, policy: config.relay.policy, logger,
+      onQueued: (accounts) => {
+        inbound.drain(accounts.map((a) => a.id)).catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail failed'));
+      },
+    });
+    // A login unlocks the account's key (AccountService → KeyRing); mail
+    // queued while it was locked is decrypted into INBOX before the login
+    // answers, so the client's first SELECT sees it (bounded: a slow chain
+    // must not hold logins).
+    const auth: Authenticator = {
+      async authenticate(username, password, remoteAddress) {
+        const account = await node.accounts.authenticate(username, password, remoteAddress);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          inbound.drain([account.id], { flush: true }),
+          new Promise<void>((resolve) => { timer = setTimeout(resolve, LOGIN_DRAIN_MS); }),
+        ]).finally(() => clearTimeout(timer));
+        return account;
+      },
+    };
+    inbound.drainAll().catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail at start failed'));
+
     const smtpListener = (implicitTls: boolean): Listener => {
       const server = createSubmissionServer({
-        store: node.store, auth: node.accounts, logger, tls: pem, implicitTls,
+        submitter, auth, logger, tls: pem, implicitTls,
         maxMessageSize: limits.maxMessageSize, maxClients: limits.smtp.maxClients, socketTimeoutMs: limits.smtp.socketTimeoutMs,
       });
       return {
@@ -177,7 +308,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const imapListener = (implicitTls: boolean): Listener => {
       const server: ImapServer = createImapServer({
-        store: node.store, auth: node.accounts, logger, tls: pem, implicitTls,
+        store: node.store, auth, logger, tls: pem, implicitTls,
         limits: { ...limits.imap, maxLiteralSize: Math.min(limits.imap.maxLiteralSize, limits.maxMessageSize) },
       });
       return { listen: (port, h) => listenOn(server, port, h), close: () => server.shutdown() };
@@ -199,6 +330,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     let closing: Promise<void> | undefined;
     return {
       dataDir: node.paths.dir,
+      storage,
+      ledger,
+      directory,
       listen: host,
       ports: bound,
       tlsFingerprint: tls.fingerprint256,
@@ -206,6 +340,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       close: () => {
         closing ??= (async () => {
           await Promise.all(opened.map((l) => l.close()));
+          await closeParts();
           await node.close();
           logger.info('gateway stopped');
         })();
@@ -214,6 +349,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
   } catch (error) {
     await Promise.all(opened.map((l) => l.close()));
+    await closeParts();
     await node.close();
     throw error;
   }

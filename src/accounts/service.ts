@@ -6,6 +6,7 @@
 // (crypto/pgp.ts explains why), so changing the password re-encrypts the key
 // and needs the old password. Without it the only way forward is a NEW key
 // pair (`forceNewKey`): the old key cannot be recovered from the hash.
+// A successful login also unlocks the account in the key ring (keyring.ts).
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config/config.ts';
 import { AlreadyExistsError, AuthError, NotFoundError, ValidationError } from '../errors/index.ts';
@@ -13,6 +14,7 @@ import type { Account, MailStore } from '../mailstore/types.ts';
 import { changeKeyPassphrase, generateAccountKey } from '../crypto/pgp.ts';
 import { generatePassword, hashPassword, verifyPassword } from '../crypto/password.ts';
 import { AuthCache } from './auth-cache.ts';
+import type { KeyRing } from './keyring.ts';
 import { LoginThrottle } from './throttle.ts';
 import type { Authenticator } from './types.ts';
 
@@ -30,6 +32,8 @@ export interface AccountServiceOptions {
   store: MailStore;
   logger: Logger;
   limits?: Partial<AuthLimits>;
+  /** unlocked at each successful login (when not unlocked yet), so sealed bodies and queued mail can be read */
+  keyring?: KeyRing;
   /** clock and sleep, injectable for tests */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -84,6 +88,7 @@ export class AccountService implements Authenticator {
   /** verified against for unknown users so that timing does not reveal which accounts exist */
   #dummyHash: Promise<string> | undefined;
   readonly #cache = new AuthCache();
+  readonly #keyring: KeyRing | undefined;
 
   constructor(options: AccountServiceOptions) {
     this.#store = options.store;
@@ -91,6 +96,7 @@ export class AccountService implements Authenticator {
     this.#limits = { ...DEFAULT_AUTH_LIMITS, ...options.limits };
     this.#throttle = new LoginThrottle({ ...this.#limits, ...(options.now ? { now: options.now } : {}) });
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#keyring = options.keyring;
   }
 
   /**
@@ -121,7 +127,8 @@ export class AccountService implements Authenticator {
   /**
    * Sets a new client password (generated when `newPassword` is undefined).
    * With `oldPassword` the private key is re-encrypted; with `forceNewKey`
-   * instead a new key pair replaces the old one.
+   * instead a new key pair replaces the old one, and the body cache key is
+   * cleared: bodies sealed before the reset can no longer be read.
    * @throws NotFoundError, ValidationError (oldPassword missing, password), AuthError AUTH_FAILED (old password wrong)
    */
   async changePassword(address: string, newPassword: string | undefined, options: { oldPassword?: string; forceNewKey?: boolean } = {}): Promise<PasswordChange> {
@@ -146,7 +153,18 @@ export class AccountService implements Authenticator {
       throw new ValidationError('oldPassword', 'the old password is needed to re-encrypt the account key (or replace the key with --force-new-key)');
     }
     const key = await generateAccountKey({ name: account.name, address: normalised, passphrase: password });
+    // The body cache key is wrapped to the old key pair, which is gone: clear it
+    // and the next login makes a new one; bodies sealed under the old one stay
+    // unreadable. Cleared before (a crash in between never leaves a key that no
+    // unlock can open) and again after the swap (a login racing with it may
+    // have made one under the old pair meanwhile).
+    const clearCacheKey = async (): Promise<void> => {
+      await this.#store.setCacheKey(account.id, null);
+      this.#keyring?.forget(account.id);
+    };
+    await clearCacheKey();
     await this.#store.updateSecrets(account.id, { passwordHash, ...key });
+    await clearCacheKey();
     this.#log.warn({ account: normalised, fingerprint: key.fingerprint, oldFingerprint: secrets.fingerprint }, 'password reset with a NEW key pair');
     return { password, generated, newKey: true, fingerprint: key.fingerprint };
   }
@@ -180,6 +198,15 @@ export class AccountService implements Authenticator {
       throw new AuthError('AUTH_FAILED', 'invalid user name or password');
     }
     this.#throttle.recordSuccess(user);
+    if (this.#keyring !== undefined && !this.#keyring.isUnlocked(account.id)) {
+      // The password was right, so the login stands even if the key cannot be
+      // unlocked (damaged key, cache key unreadable): bodies then answer LOCKED.
+      try {
+        await this.#keyring.unlock(account, password);
+      } catch (err) {
+        this.#log.error({ err, account: user }, 'login succeeded but the account key could not be unlocked');
+      }
+    }
     return account;
   }
 }

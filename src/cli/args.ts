@@ -17,6 +17,14 @@ export class UsageError extends Error {
   }
 }
 
+/** The command already told the user what failed (e.g. `verify`): exit 1 without another message. */
+export class CommandFailed extends Error {
+  constructor() {
+    super('command failed');
+    this.name = 'CommandFailed';
+  }
+}
+
 export const DATA_DIR_OPTION = { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const satisfies ParseArgsOptionsConfig;
 
 type Values<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: true }>>['values'];

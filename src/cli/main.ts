@@ -2,14 +2,17 @@
 // commands/, turns errors into short messages and exit codes
 // (0 ok, 1 failure, 2 usage mistake). No stack traces for user mistakes.
 import { SealpostError } from '../errors/index.ts';
-import { print, UsageError, type Command } from './args.ts';
+import { CommandFailed, print, UsageError, type Command } from './args.ts';
 import { accountCommand } from './commands/account.ts';
 import { initCommand } from './commands/init.ts';
+import { keysCommand } from './commands/keys.ts';
 import { quickstartCommand } from './commands/quickstart.ts';
 import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
+import { ledgerCommand } from './commands/ledger.ts';
+import { verifyCommand } from './commands/verify.ts';
 
-const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, statusCommand, quickstartCommand];
+const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, ledgerCommand];
 
 export const HELP = `Sealpost: a secure mail gateway for your mail client on localhost.
 
@@ -44,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return 0;
   } catch (error) {
+    if (error instanceof CommandFailed) return 1;
     if (error instanceof UsageError) {
       process.stderr.write(`sealpost${error.command === '' ? '' : ` ${error.command}`}: ${error.message}\n`);
       process.stderr.write(`Run "sealpost ${error.command === '' ? '' : `${error.command} `}--help" for usage.\n`);

@@ -48,6 +48,62 @@ export interface LimitsConfig {
   };
 }
 
+/** The storage backend (storage/): the embedded Helia node in the data dir. */
+export interface StorageConfig {
+  /**
+   * Multiaddrs of IPFS peers to exchange blocks with over bitswap, loopback
+   * only (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3…). Empty: fully offline.
+   * Public bootstrap peers are never dialled.
+   */
+  peers: string[];
+  /**
+   * Loopback multiaddrs to listen on so peers can fetch blocks from this node
+   * (e.g. /ip4/127.0.0.1/tcp/4001). Empty: listen only when peers are set.
+   */
+  listen: string[];
+  /** largest object `put` accepts, octets (a message's ciphertext) */
+  maxObjectSize: number;
+}
+
+/** The ledger backend (ledger/): records are batched into Merkle trees whose roots are anchored. */
+export interface LedgerConfig {
+  /** local: signed checkpoints in ledger.db; evm: roots written to an anchoring contract */
+  backend: 'local' | 'evm';
+  /** a batch is closed when it holds this many records... */
+  batchSize: number;
+  /** ...or when its oldest record waited this long (ms) */
+  batchIntervalMs: number;
+  evm: {
+    /** JSON-RPC endpoint of the chain node (e.g. http://127.0.0.1:8545 for anvil) */
+    rpcUrl: string;
+    /** address of the deployed anchoring contract ("" until `sealpost ledger deploy`) */
+    contract: string;
+    /** file holding the hex private key of the account that pays for anchoring (mode 0600) */
+    privateKeyFile: string;
+  };
+}
+
+/** The key directory (keys/). */
+export interface KeysConfig {
+  /** learn senders' public keys from Autocrypt headers of incoming mail (opt-in) */
+  autocrypt: boolean;
+}
+
+/** Smarthost relay for recipients that are not Sealpost accounts (relay/). */
+export interface RelayConfig {
+  /** the user's existing provider's submission host; "" = no relay (outside recipients refused) */
+  host: string;
+  port: number;
+  /** tls: implicit TLS (465); starttls: required STARTTLS (587); none: plain (loopback test sinks only) */
+  security: 'tls' | 'starttls' | 'none';
+  user: string;
+  password: string;
+  /** verify the provider's certificate (keep true except for test sinks) */
+  rejectUnauthorized: boolean;
+  /** recipient without a known OpenPGP key: refuse (550 5.7.1) or send in plain text */
+  policy: 'refuse' | 'plain';
+}
+
 export interface SealpostConfig {
   version: 1;
   /** address the servers bind to; loopback unless the user says otherwise */
@@ -55,6 +111,10 @@ export interface SealpostConfig {
   ports: PortsConfig;
   limits: LimitsConfig;
   logLevel: LogLevel;
+  storage: StorageConfig;
+  ledger: LedgerConfig;
+  keys: KeysConfig;
+  relay: RelayConfig;
 }
 
 const MiB = 1024 * 1024;
@@ -83,6 +143,15 @@ export function defaultConfig(): SealpostConfig {
       },
     },
     logLevel: 'info',
+    storage: { peers: [], listen: [], maxObjectSize: 64 * MiB },
+    ledger: {
+      backend: 'local',
+      batchSize: 256,
+      batchIntervalMs: 200,
+      evm: { rpcUrl: 'http://127.0.0.1:8545', contract: '', privateKeyFile: '' },
+    },
+    keys: { autocrypt: false },
+    relay: { host: '', port: 587, security: 'starttls', user: '', password: '', rejectUnauthorized: true, policy: 'refuse' },
   };
 }
 
@@ -98,6 +167,14 @@ function isObject(value: unknown): value is Record<string, Json> {
  */
 function merge<T>(defaults: T, input: unknown, field: string): T {
   if (input === undefined) return defaults;
+  if (Array.isArray(defaults)) {
+    if (!Array.isArray(input) || !input.every((v) => typeof v === 'string')) throw new ValidationError(field, 'must be a list of strings');
+    return input as T;
+  }
+  if (typeof defaults === 'boolean') {
+    if (typeof input !== 'boolean') throw new ValidationError(field, 'must be true or false');
+    return input as T;
+  }
   if (isObject(defaults)) {
     if (!isObject(input)) throw new ValidationError(field, 'must be an object');
     const out: Record<string, unknown> = {};
@@ -116,7 +193,8 @@ function merge<T>(defaults: T, input: unknown, field: string): T {
     return input as T;
   }
   if (typeof defaults === 'string') {
-    if (typeof input !== 'string' || input === '') throw new ValidationError(field, 'must be a non-empty string');
+    // Settings whose default is "" (relay.host, ledger.evm.contract...) may stay empty.
+    if (typeof input !== 'string' || (input === '' && defaults !== '')) throw new ValidationError(field, 'must be a non-empty string');
     return input as T;
   }
   return input as T;
@@ -135,6 +213,17 @@ export function validateConfig(input: unknown): SealpostConfig {
   }
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new ValidationError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const oneOf = (field: string, value: string, allowed: readonly string[]): void => {
+    if (!allowed.includes(value)) throw new ValidationError(field, `must be one of ${allowed.join(', ')}`);
+  };
+  oneOf('ledger.backend', config.ledger.backend, ['local', 'evm']);
+  oneOf('relay.security', config.relay.security, ['tls', 'starttls', 'none']);
+  oneOf('relay.policy', config.relay.policy, ['refuse', 'plain']);
+  if (config.relay.port < 1 || config.relay.port > 65535) throw new ValidationError('relay.port', 'must be a port number (1-65535)');
+  if (config.ledger.batchSize < 1) throw new ValidationError('ledger.batchSize', 'must be at least 1');
+  if (config.ledger.evm.contract !== '' && !/^0x[0-9a-fA-F]{40}$/.test(config.ledger.evm.contract)) {
+    throw new ValidationError('ledger.evm.contract', 'must be a 0x-prefixed 20-byte hex address');
   }
   if (config.limits.maxMessageSize < 1024) throw new ValidationError('limits.maxMessageSize', 'must be at least 1024');
   return config;

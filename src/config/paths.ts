@@ -30,6 +30,14 @@ export interface DataPaths {
   /** written by `start`: pid and bound ports of the running gateway */
   gatewayState: string;
   log: string;
+  /** IPFS blockstore (blocks/) and datastore (datastore/) of the embedded Helia node */
+  ipfsDir: string;
+  /** the embedded ledger: append-only Merkle log in SQLite (ledger/local.ts, ledger/log.ts) */
+  ledgerDb: string;
+  /** the key directory: public keys imported or learnt from Autocrypt (keys/directory.ts) */
+  keysDb: string;
+  /** the node's Ed25519 signing key (PKCS#8 PEM, mode 0600), signs ledger checkpoints */
+  nodeKey: string;
 }
 
 export function dataPaths(dir: string): DataPaths {
@@ -43,5 +51,9 @@ export function dataPaths(dir: string): DataPaths {
     tlsCert: path.join(tlsDir, 'cert.pem'),
     gatewayState: path.join(dir, 'gateway.json'),
     log: path.join(dir, 'sealpost.log'),
+    ipfsDir: path.join(dir, 'ipfs'),
+    ledgerDb: path.join(dir, 'ledger.db'),
+    keysDb: path.join(dir, 'keys.db'),
+    nodeKey: path.join(dir, 'node-key.pem'),
   };
 }

@@ -60,3 +60,22 @@ export class AuthError extends SealpostError {
     this.name = 'AuthError';
   }
 }
+
+/** Data is sealed with an account key that this process does not hold: the
+ *  account has not logged in since the gateway started (accounts/keyring.ts). */
+export class LockedError extends SealpostError {
+  constructor(message = 'mailbox is locked: log in to unlock it') {
+    super('LOCKED', message);
+    this.name = 'LockedError';
+  }
+}
+
+/** Sealed data does not open with the account's key: tampered with, moved to
+ *  another account, or sealed under a key that was replaced (password reset
+ *  with a new key pair). Permanent, unlike LockedError. */
+export class UnreadableError extends SealpostError {
+  constructor(message: string) {
+    super('UNREADABLE', message);
+    this.name = 'UnreadableError';
+  }
+}

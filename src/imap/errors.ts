@@ -16,6 +16,10 @@ const BY_CODE: Record<string, { status: 'NO' | 'BAD'; code?: string }> = {
   AUTH_THROTTLED: { status: 'NO', code: 'UNAVAILABLE' },
   BAD_CHARSET: { status: 'NO', code: 'BADCHARSET (UTF-8 US-ASCII)' },
   UNKNOWN_CTE: { status: 'NO', code: 'UNKNOWN-CTE' },
+  // the account's cache key is not in memory yet: try again after a login
+  LOCKED: { status: 'NO', code: 'UNAVAILABLE' },
+  // the body was sealed under a key the account no longer has
+  UNREADABLE: { status: 'NO', code: 'CORRUPTION' },
 };
 
 export function errorToResult(err: unknown, log: Logger, command: string): CommandResult {

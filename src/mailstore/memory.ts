@@ -2,6 +2,7 @@
 // SQLite store (RFC 3501 §2.3.1 UIDs and UIDVALIDITY, RFC 7162 MODSEQ) on plain
 // Maps, checked by the same contract suite (test/mailstore/contract.ts).
 import { AlreadyExistsError, NotAllowedError, NotFoundError, ValidationError } from '../errors/index.ts';
+import { checkDeliveryInput, checkLimit, deliveryError } from './deliveries.ts';
 import type { MimeNode } from '../mime/types.ts';
 import { applyFlags, hasFlag, normalizeFlags } from './flags.ts';
 import { canonicalMailboxName, compareMailboxNames, isDescendant, renamedName, validateMailboxName } from './names.ts';
@@ -9,7 +10,7 @@ import { nextUidValidity, prepareMessage } from './prepare.ts';
 import {
   DEFAULT_MAILBOXES,
   type Account, type AccountId, type AccountSecrets, type AppendInput, type AppendResult, type ChangesSince,
-  type CopyResult, type FlagMode, type MailboxId, type MailboxInfo, type MailboxListener, type MailboxStatus,
+  type CopyResult, type Delivery, type FlagMode, type MailboxId, type MailboxInfo, type MailboxListener, type MailboxStatus,
   type MailStore, type MessageFields, type MessageSummary, type MessageRecord, type MessageState, type ModSeq, type SpecialUse,
   type StoreFlagsResult, type Uid, type UidValidity,
 } from './types.ts';
@@ -23,18 +24,27 @@ interface Box {
   messages: Map<Uid, Msg>;
   expunged: Array<{ uid: Uid; modSeq: ModSeq }>;
 }
-interface AccountRow { account: Account; secrets: AccountSecrets }
+interface AccountRow { account: Account; secrets: AccountSecrets; cacheKey: Uint8Array | null }
 
 export function createMemoryMailStore(): MailStore {
   const accounts = new Map<AccountId, AccountRow>();
   const boxes = new Map<MailboxId, Box>();
   const subscriptions = new Map<AccountId, Set<string>>();
   const listeners = new Map<MailboxId, Set<MailboxListener>>();
+  const deliveries = new Map<number, Delivery>();
+  let nextDeliveryId = 1;
   let nextAccountId = 1;
   let nextMailboxId = 1;
   let lastUidValidity = 0;
 
   const copyAccount = (a: Account): Account => ({ ...a, createdAt: new Date(a.createdAt) });
+  const copyDelivery = (d: Delivery): Delivery => ({ ...d, createdAt: new Date(d.createdAt) });
+  const pendingDelivery = (id: number): Delivery => {
+    const d = deliveries.get(id);
+    if (!d) throw new NotFoundError('delivery');
+    if (d.state !== 'pending') throw new AlreadyExistsError('delivery', `delivery ${id} is already ${d.state}`);
+    return d;
+  };
   const state = (m: Msg): MessageState => ({ uid: m.uid, flags: [...m.flags], modSeq: m.modSeq });
   const accountRow = (id: AccountId): AccountRow => {
     const row = accounts.get(id);
@@ -108,7 +118,7 @@ export function createMemoryMailStore(): MailStore {
       for (const row of accounts.values()) if (row.account.address === address) throw new AlreadyExistsError('account');
       const account: Account = { id: nextAccountId++ as AccountId, address, name: input.name, createdAt: new Date() };
       const { passwordHash, publicKey, privateKey, fingerprint } = input;
-      accounts.set(account.id, { account, secrets: { passwordHash, publicKey, privateKey, fingerprint } });
+      accounts.set(account.id, { account, secrets: { passwordHash, publicKey, privateKey, fingerprint }, cacheKey: null });
       for (const d of DEFAULT_MAILBOXES) newBox(account.id, d.name, d.specialUse);
       return copyAccount(account);
     },
@@ -133,6 +143,17 @@ export function createMemoryMailStore(): MailStore {
         const v = secrets[key];
         if (v !== undefined) row.secrets[key] = v;
       }
+    },
+    async getCacheKey(id) {
+      return accountRow(id).cacheKey?.slice() ?? null;
+    },
+    async setCacheKey(id, wrapped) {
+      accountRow(id).cacheKey = wrapped?.slice() ?? null;
+    },
+    async initCacheKey(id, wrapped) {
+      const row = accountRow(id);
+      row.cacheKey ??= wrapped.slice();
+      return row.cacheKey.slice();
     },
 
     async listMailboxes(accountId) {
@@ -307,6 +328,49 @@ export function createMemoryMailStore(): MailStore {
         if (set.size === 0 && listeners.get(id) === set) listeners.delete(id);
       };
     },
+
+    async enqueueDeliveries(items) {
+      // check everything first: the batch is all or nothing, like the SQLite transaction
+      for (const item of items) {
+        checkDeliveryInput(item);
+        accountRow(item.accountId);
+      }
+      return items.map((item) => {
+        const d: Delivery = {
+          id: nextDeliveryId++, accountId: item.accountId, cid: item.cid, seq: item.seq, messageId: item.messageId,
+          state: 'pending', error: null, mailboxId: null, uid: null, createdAt: new Date(),
+        };
+        deliveries.set(d.id, d);
+        return copyDelivery(d);
+      });
+    },
+    async pendingDeliveries(accountId, limit) {
+      checkLimit(limit);
+      return [...deliveries.values()].filter((d) => d.accountId === accountId && d.state === 'pending').slice(0, limit).map(copyDelivery);
+    },
+    async deliver(deliveryId, mailboxId, input) {
+      const d = pendingDelivery(deliveryId);
+      const b = box(mailboxId);
+      if (b.info.accountId !== d.accountId) throw new NotAllowedError(`delivery ${deliveryId} is for another account than mailbox ${mailboxId}`);
+      const message = prepareMessage(input.raw);
+      const uid = insert(b, message, normalizeFlags(input.flags ?? []), new Date(input.internalDate ?? Date.now()), bump(b));
+      Object.assign(d, { state: 'delivered', mailboxId, uid });
+      notify([mailboxId]);
+      return { uidValidity: b.info.uidValidity, uid };
+    },
+    async failDelivery(deliveryId, error) {
+      Object.assign(pendingDelivery(deliveryId), { state: 'failed', error: deliveryError(error) });
+    },
+    async findDeliveries(query) {
+      const match = 'cid' in query ? (d: Delivery) => d.cid === query.cid : (d: Delivery) => d.messageId === query.messageId;
+      return [...deliveries.values()].filter(match).map(copyDelivery);
+    },
+    async accountsWithPending() {
+      const ids = new Set<AccountId>();
+      for (const d of deliveries.values()) if (d.state === 'pending') ids.add(d.accountId);
+      return [...ids].sort((a, b) => a - b);
+    },
+
     async close() {
       listeners.clear();
     },

@@ -158,6 +158,40 @@ export interface ChangesSince {
   highestModSeq: ModSeq;
 }
 
+/** Where a queued delivery stands: `pending` until its message is in the
+ *  recipient's mailbox (`delivered`) or given up on (`failed`). */
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/**
+ * One recipient's copy of a message accepted by the secure pipeline: written
+ * before SMTP answers 250, turned into a mailbox message when the recipient's
+ * key is unlocked (the stored copy is encrypted to that key).
+ */
+export interface Delivery {
+  id: number;
+  accountId: AccountId;
+  /** content id of the encrypted message in storage */
+  cid: string;
+  /** the ledger record that announced it */
+  seq: number;
+  /** Message-ID header, when known (for tracing a message end to end) */
+  messageId: string | null;
+  state: DeliveryState;
+  /** why it failed (state `failed`) */
+  error: string | null;
+  /** where it went (state `delivered`) */
+  mailboxId: MailboxId | null;
+  uid: Uid | null;
+  createdAt: Date;
+}
+
+export interface DeliveryInput {
+  accountId: AccountId;
+  cid: string;
+  seq: number;
+  messageId: string | null;
+}
+
 /** Notified after any committed change to a mailbox (from any session or process). */
 export type MailboxListener = (mailboxId: MailboxId) => void;
 
@@ -179,6 +213,13 @@ export interface MailStore {
   listAccounts(): Promise<Account[]>;
   getSecrets(id: AccountId): Promise<AccountSecrets>;
   updateSecrets(id: AccountId, secrets: Partial<AccountSecrets>): Promise<void>;
+  /** the account's body cache key, wrapped (OpenPGP-encrypted to the account key); null when none was made yet */
+  getCacheKey(id: AccountId): Promise<Uint8Array | null>;
+  /** replaces (or with null clears) the wrapped cache key; clearing makes bodies sealed under it unreadable */
+  setCacheKey(id: AccountId, wrapped: Uint8Array | null): Promise<void>;
+  /** stores `wrapped` only if the account has no cache key yet, and returns the one stored
+   *  (ours, or the one another process stored first): first unlocks never overwrite each other */
+  initCacheKey(id: AccountId, wrapped: Uint8Array): Promise<Uint8Array>;
 
   // --- mailboxes ---
   listMailboxes(accountId: AccountId): Promise<MailboxInfo[]>;
@@ -218,6 +259,26 @@ export interface MailStore {
   changesSince(id: MailboxId, modSeq: ModSeq): Promise<ChangesSince>;
   /** listener is called after every committed change to the mailbox; returns the unsubscribe function */
   subscribe(id: MailboxId, listener: MailboxListener): () => void;
+
+  // --- delivery queue (secure pipeline) ---
+  /** records the deliveries durably, all in one transaction, state `pending`
+   *  @throws NotFoundError (unknown account), ValidationError (cid, seq) */
+  enqueueDeliveries(items: ReadonlyArray<DeliveryInput>): Promise<Delivery[]>;
+  /** the account's pending deliveries, oldest first, at most `limit`
+   *  @throws ValidationError (limit) */
+  pendingDeliveries(accountId: AccountId, limit: number): Promise<Delivery[]>;
+  /** Appends the message to the mailbox AND marks the delivery delivered in ONE
+   *  transaction (a crash never duplicates or loses); listeners hear about it like an append.
+   *  @throws NotFoundError (delivery, mailbox), AlreadyExistsError (not pending),
+   *          NotAllowedError (mailbox of another account) */
+  deliver(deliveryId: number, mailboxId: MailboxId, input: AppendInput): Promise<AppendResult>;
+  /** marks a pending delivery failed with the reason
+   *  @throws NotFoundError, AlreadyExistsError (not pending) */
+  failDelivery(deliveryId: number, error: string): Promise<void>;
+  /** every delivery of that Message-ID or content id, in the order they were queued */
+  findDeliveries(query: { messageId: string } | { cid: string }): Promise<Delivery[]>;
+  /** accounts with at least one pending delivery, ascending id */
+  accountsWithPending(): Promise<AccountId[]>;
 
   close(): Promise<void>;
 }

@@ -13,20 +13,36 @@ export function smtpReply(code: number, text: string): SmtpReplyError {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-const TABLE: Record<string, { code: number; text: string }> = {
+/** `text` is the reply; with `own: true` the error's message (which names the recipient) follows the enhanced code. */
+const TABLE: Record<string, { code: number; text: string; own?: true }> = {
   AUTH_FAILED: { code: 535, text: '5.7.8 Authentication credentials invalid' },
   AUTH_THROTTLED: { code: 454, text: '4.7.0 Too many failed logins, try again later' },
   LIMIT: { code: 552, text: '5.3.4 Message size exceeds fixed limit' },
-  NOT_FOUND: { code: 550, text: '5.1.1 Mailbox unavailable' },
+  NOT_FOUND: { code: 550, text: '5.1.1', own: true },
   INVALID: { code: 501, text: '5.5.4 Invalid arguments' },
   NOT_ALLOWED: { code: 550, text: '5.7.1 Not allowed' },
+  // Secure pipeline (pipeline/errors.ts, relay/smarthost.ts, mailstore LOCKED).
+  NO_KEY: { code: 550, text: '5.7.1', own: true },
+  NO_RELAY: { code: 550, text: '5.1.1', own: true },
+  SENDER_LOCKED: { code: 451, text: '4.7.0', own: true },
+  LOCKED: { code: 451, text: '4.7.0', own: true },
+  RELAY_TEMPORARY: { code: 451, text: '4.4.1 The outside provider (smarthost) could not be reached or deferred the message; try again later' },
+  RELAY_REJECTED: { code: 554, text: '5.7.1', own: true },
+  BLOCK_NOT_FOUND: { code: 451, text: '4.3.0 Storage error, try again later' },
+  BLOCK_CORRUPT: { code: 451, text: '4.3.0 Storage error, try again later' },
+  CHAIN_UNAVAILABLE: { code: 451, text: '4.3.0 Ledger unavailable, try again later' },
 };
+
+/** Replies are one line (RFC 5321 §4.2: multi-line replies need the code on each line). */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 400);
+}
 
 /** Maps any thrown value to the reply for it. */
 export function toSmtpError(error: unknown, log: Logger): SmtpReplyError {
   if (error instanceof SealpostError) {
     const entry = TABLE[error.code];
-    if (entry !== undefined) return smtpReply(entry.code, entry.text);
+    if (entry !== undefined) return smtpReply(entry.code, entry.own === true ? `${entry.text} ${oneLine(error.message)}` : entry.text);
   }
   log.error({ err: error }, 'BUG: unexpected error in SMTP handler');
   return smtpReply(451, '4.3.0 Local error in processing, try again later');

@@ -1,13 +1,14 @@
 // The one file that imports smtp-server: SMTP message submission (RFC 6409)
 // on STARTTLS (RFC 3207) and implicit TLS (RFC 8314 §3.3) ports, AUTH PLAIN
-// and LOGIN (RFC 4954, RFC 4616), SIZE (RFC 1870), local delivery to INBOX.
+// and LOGIN (RFC 4954, RFC 4616), SIZE (RFC 1870). Accepted mail goes to a
+// Submitter (smtp/types.ts): the secure pipeline in the gateway.
 //
 // Decisions:
 // - No copy is filed into the sender's Sent folder. Thunderbird and Outlook
 //   APPEND their own copy over IMAP after sending; filing one here too would
-//   give every sent message twice. (The secure pipeline will revisit this.)
-// - 250 is sent only after every recipient's INBOX append has returned; the
-//   store's append is durable (SQLite synchronous=FULL), so a 250 means stored.
+//   give every sent message twice.
+// - 250 is sent only after the Submitter's promise resolves, which it does
+//   only once the message is durable (sealed, stored, recorded, queued).
 // - smtp-server's allowInsecureAuth is global, so it is on and the real rule
 //   is in onAuth: AUTH before TLS only from a loopback address.
 // - Enhanced status codes (RFC 3463) are written into our reply texts.
@@ -15,13 +16,13 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Authenticator } from '../accounts/types.ts';
-import { NotFoundError } from '../errors/index.ts';
-import type { MailStore } from '../mailstore/types.ts';
 import { smtpReply, toSmtpError, type SmtpReplyError } from './errors.ts';
 import { receivedHeader } from './received.ts';
+import type { Submitter } from './types.ts';
 
 export interface SubmissionServerOptions {
-  store: MailStore;
+  /** takes accepted mail; decides which recipients are acceptable */
+  submitter: Submitter;
   auth: Authenticator;
   logger: Logger;
   tls: { key: string; cert: string };
@@ -53,7 +54,7 @@ export function isLoopback(address: string | undefined): boolean {
 type Callback = (err?: Error | null) => void;
 
 export function createSubmissionServer(options: SubmissionServerOptions): SMTPServer {
-  const { store, auth } = options;
+  const { submitter, auth } = options;
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   const maxRecipients = options.maxRecipients ?? 100;
   const hostname = options.hostname ?? 'localhost';
@@ -123,14 +124,8 @@ export function createSubmissionServer(options: SubmissionServerOptions): SMTPSe
         return;
       }
       const rcpt = address.address.toLowerCase();
-      store.getAccount(rcpt).then(
-        (account) => {
-          if (account === null) {
-            cb(smtpReply(550, `5.1.1 <${rcpt}>: Recipient not on this Sealpost node (relaying to other hosts comes with the secure pipeline)`));
-          } else {
-            cb();
-          }
-        },
+      submitter.checkRecipient(session.user ?? '', rcpt).then(
+        () => cb(),
         (error: unknown) => fail(cb, error),
       );
     },
@@ -158,14 +153,14 @@ export function createSubmissionServer(options: SubmissionServerOptions): SMTPSe
           return;
         }
         deliver(session, Buffer.concat(chunks)).then(
-          (id) => reply(null, `2.0.0 Ok: delivered as ${id}`),
+          (id) => reply(null, `2.0.0 Ok: queued as ${id}`),
           (error: unknown) => reply(toSmtpError(error, log)),
         );
       });
     },
   });
 
-  /** Appends the message to each recipient's INBOX; resolves when all are stored. */
+  /** Hands the message to the submitter; resolves when it is durable. */
   async function deliver(session: SMTPServerSession, message: Buffer): Promise<string> {
     const id = randomBytes(8).toString('hex');
     const recipients = [...new Set(session.envelope.rcptTo.map((r) => r.address.toLowerCase()))];
@@ -180,15 +175,9 @@ export function createSubmissionServer(options: SubmissionServerOptions): SMTPSe
       date: new Date(),
     });
     const raw = Buffer.concat([Buffer.from(header, 'latin1'), message]);
-    for (const rcpt of recipients) {
-      const account = await store.getAccount(rcpt);
-      if (account === null) throw new NotFoundError('account', `no account ${rcpt}`);
-      const inbox = await store.getMailbox(account.id, 'INBOX');
-      if (inbox === null) throw new NotFoundError('mailbox', `${rcpt} has no INBOX`);
-      await store.append(inbox.id, { raw, flags: [] });
-    }
-    log.info({ session: session.id, id, from: session.user, recipients: recipients.length, bytes: raw.length }, 'delivered');
-    return id;
+    const result = await submitter.submit({ user: session.user ?? '', from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address, recipients, raw, sessionId: session.id });
+    log.info({ session: session.id, id, ref: result.id, from: session.user, recipients: recipients.length, bytes: raw.length }, 'accepted');
+    return result.id;
   }
 
   // Without a listener an 'error' event (socket reset, TLS failure) would throw.

@@ -23,6 +23,7 @@ export function createFakeStore(options: { appendDelayMs?: number } = {}): FakeS
   const notImplemented = (): never => {
     throw new Error('not implemented in the fake store');
   };
+  const cacheKeys = new Map<AccountId, Uint8Array>();
   const byId = (id: AccountId): (Account & { secrets: AccountSecrets }) | undefined => [...accounts.values()].find((a) => a.id === id);
   const strip = (a: Account & { secrets: AccountSecrets }): Account => ({ id: a.id, address: a.address, name: a.name, createdAt: a.createdAt });
 
@@ -62,6 +63,20 @@ export function createFakeStore(options: { appendDelayMs?: number } = {}): FakeS
       const a = byId(id);
       if (a === undefined) throw new NotFoundError('account');
       a.secrets = { ...a.secrets, ...secrets };
+    },
+    async getCacheKey(id) {
+      if (byId(id) === undefined) throw new NotFoundError('account');
+      return cacheKeys.get(id) ?? null;
+    },
+    async setCacheKey(id, wrapped) {
+      if (byId(id) === undefined) throw new NotFoundError('account');
+      if (wrapped === null) cacheKeys.delete(id);
+      else cacheKeys.set(id, wrapped);
+    },
+    async initCacheKey(id, wrapped) {
+      if (byId(id) === undefined) throw new NotFoundError('account');
+      if (!cacheKeys.has(id)) cacheKeys.set(id, wrapped);
+      return cacheKeys.get(id) as Uint8Array;
     },
     async listMailboxes(accountId) {
       return [...mailboxes.values()].filter((m) => m.accountId === accountId);
@@ -112,6 +127,16 @@ export function createFakeStore(options: { appendDelayMs?: number } = {}): FakeS
     move: notImplemented,
     expunge: notImplemented,
     changesSince: notImplemented,
+    enqueueDeliveries: notImplemented,
+    async pendingDeliveries() {
+      return [];
+    },
+    deliver: notImplemented,
+    failDelivery: notImplemented,
+    findDeliveries: notImplemented,
+    async accountsWithPending() {
+      return []; // nothing is ever queued here
+    },
     subscribe: () => () => undefined,
     async close() {},
   };

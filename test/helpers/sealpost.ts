@@ -3,11 +3,13 @@
 // peer-driven scenarios (mbsyncScenario, raw IMAP tests) run against either:
 //   const server = await startSealpost({ users: [{ user, password }] });
 //   await mbsyncScenario(t, { host: server.host, port: server.ports.imap, user, pass: password, tls: 'none' });
+// `configure` edits config.json before the start (ledger backend, relay...);
+// `restart` stops and starts the gateway on the same data directory.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initDataDir, openNode, startGateway } from '../../src/app.ts';
-import type { PortsConfig } from '../../src/config/config.ts';
+import { initDataDir, openNode, startGateway, type Gateway } from '../../src/app.ts';
+import { loadConfig, saveConfig, type PortsConfig, type SealpostConfig } from '../../src/config/config.ts';
 import { silentLogger } from '../../src/log.ts';
 
 export interface SealpostServer {
@@ -17,31 +19,58 @@ export interface SealpostServer {
   dir: string;
   /** the gateway's self-signed certificate (PEM), to trust in clients */
   caFile: string;
+  gateway: Gateway;
+  /** stops the gateway (keeping the data dir), applies `configure` if given, starts it again */
+  restart(configure?: (config: SealpostConfig) => void): Promise<void>;
+  /** stops the gateway and removes the data dir */
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  users: ReadonlyArray<{ user: string; password: string }>;
+  configure?: (config: SealpostConfig) => void;
+}
+
 /** Initialises a temp data dir with the given accounts and starts the gateway on it. */
-export async function startSealpost(options: { users: ReadonlyArray<{ user: string; password: string }> }): Promise<SealpostServer> {
+export async function startSealpost(options: StartOptions): Promise<SealpostServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-test-'));
+  const start = (): Promise<Gateway> => startGateway({ dataDir: dir, ports: { smtp: 0, smtps: 0, imap: 0, imaps: 0 }, logger: silentLogger() });
+  const reconfigure = async (configure?: (config: SealpostConfig) => void): Promise<void> => {
+    if (configure === undefined) return;
+    const file = path.join(dir, 'config.json');
+    const config = await loadConfig(file);
+    configure(config);
+    await saveConfig(file, config);
+  };
   try {
     const init = await initDataDir(dir);
+    await reconfigure(options.configure);
     const node = await openNode({ dataDir: dir, logger: silentLogger() });
     try {
       for (const { user, password } of options.users) await node.accounts.createAccount({ address: user, password });
     } finally {
       await node.close();
     }
-    const gateway = await startGateway({ dataDir: dir, ports: { smtp: 0, smtps: 0, imap: 0, imaps: 0 }, logger: silentLogger() });
-    return {
+    let gateway = await start();
+    const server: SealpostServer = {
       host: '127.0.0.1',
       ports: gateway.ports,
       dir,
       caFile: init.paths.tlsCert,
+      gateway,
+      async restart(configure) {
+        await gateway.close();
+        await reconfigure(configure);
+        gateway = await start();
+        server.gateway = gateway;
+        server.ports = gateway.ports;
+      },
       async stop() {
         await gateway.close();
         fs.rmSync(dir, { recursive: true, force: true });
       },
     };
+    return server;
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -103,7 +103,12 @@ test('send, receive with IDLE, reply, file, flag, delete; Sent copy is not dupli
   lock2.release();
   await idling;
 
-  const aliceInbox = await status(aliceImap, 'INBOX');
+  // Delivery follows the 250 once the ledger batch is anchored (ledger.batchIntervalMs), as with any MTA queue.
+  let aliceInbox = await status(aliceImap, 'INBOX');
+  for (let i = 0; i < 50 && aliceInbox.messages === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    aliceInbox = await status(aliceImap, 'INBOX');
+  }
   t.is(aliceInbox.messages, 1);
   t.is(aliceInbox.unseen, 1);
   t.is((await status(aliceImap, 'Sent')).messages, 1);

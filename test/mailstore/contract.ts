@@ -1,9 +1,10 @@
 // The MailStore contract (src/mailstore/types.ts), run against every backend:
 // the memory double (memory.test.ts) and SQLite (sqlite.test.ts). Checks the
-// RFC 3501 §2.3.1 UID/UIDVALIDITY rules, RFC 7162 MODSEQ bookkeeping and the
-// mailbox operations of §6.3. Errors are checked by `code`.
+// RFC 3501 §2.3.1 UID/UIDVALIDITY rules, RFC 7162 MODSEQ bookkeeping, the
+// mailbox operations of §6.3, the wrapped cache key and the delivery queue.
+// Errors are checked by `code`.
 import test, { type ExecutionContext } from 'ava';
-import type { Account, MailboxId, MailboxInfo, MailStore, ModSeq, Uid } from '../../src/mailstore/types.ts';
+import type { Account, AccountId, MailboxId, MailboxInfo, MailStore, ModSeq, Uid } from '../../src/mailstore/types.ts';
 
 export const SECRETS = { passwordHash: 'hash', publicKey: 'pub', privateKey: 'priv', fingerprint: 'ABCD' };
 
@@ -410,5 +411,120 @@ export function runMailStoreContract(name: string, makeStore: () => Promise<Mail
     await store.append(inbox.id, { raw: message('y') });
     await new Promise((r) => setTimeout(r, 50));
     t.is(heard.length, 4);
+  });
+
+  const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
+    try {
+      await p;
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
+    return 'no error';
+  };
+
+  test(`${name}: the wrapped cache key is set once by initCacheKey, replaced or cleared by setCacheKey`, async (t) => {
+    const { store, account } = await setup(t);
+    const bob = await store.createAccount({ address: 'bob@example.test', name: 'Bob', ...SECRETS });
+    t.is(await store.getCacheKey(account.id), null);
+    const first = Uint8Array.from([1, 2, 3]);
+    t.deepEqual(await store.initCacheKey(account.id, first), first);
+    t.deepEqual(await store.initCacheKey(account.id, Uint8Array.from([9])), first, 'a second first-unlock gets the stored key');
+    t.deepEqual(await store.getCacheKey(account.id), first);
+    t.is(await store.getCacheKey(bob.id), null, 'per account');
+    await store.setCacheKey(account.id, Uint8Array.from([4, 5]));
+    t.deepEqual(await store.getCacheKey(account.id), Uint8Array.from([4, 5]));
+    await store.setCacheKey(account.id, null);
+    t.is(await store.getCacheKey(account.id), null);
+    t.deepEqual(await store.initCacheKey(account.id, Uint8Array.from([6])), Uint8Array.from([6]), 'after clearing, a new key can be made');
+    t.deepEqual(await store.getSecrets(account.id), SECRETS, 'secrets untouched');
+    const nobody = 9999 as AccountId;
+    t.is(await codeOf(store.getCacheKey(nobody)), 'NOT_FOUND');
+    t.is(await codeOf(store.setCacheKey(nobody, null)), 'NOT_FOUND');
+    t.is(await codeOf(store.initCacheKey(nobody, first)), 'NOT_FOUND');
+  });
+
+  test(`${name}: deliveries are queued pending, oldest first, per account`, async (t) => {
+    const { store, account } = await setup(t);
+    const bob = await store.createAccount({ address: 'bob@example.test', name: 'Bob', ...SECRETS });
+    t.deepEqual(await store.enqueueDeliveries([]), []);
+    t.deepEqual(await store.accountsWithPending(), []);
+    const before = Date.now();
+    const queued = await store.enqueueDeliveries([
+      { accountId: account.id, cid: 'bafy1', seq: 7, messageId: 'm1@example.test' },
+      { accountId: bob.id, cid: 'bafy1', seq: 7, messageId: 'm1@example.test' },
+      { accountId: account.id, cid: 'bafy2', seq: 8, messageId: null },
+    ]);
+    t.is(queued.length, 3);
+    t.true(queued[0]!.id < queued[1]!.id && queued[1]!.id < queued[2]!.id);
+    t.like(queued[0], { accountId: account.id, cid: 'bafy1', seq: 7, messageId: 'm1@example.test', state: 'pending', error: null, mailboxId: null, uid: null });
+    t.true(queued[0]!.createdAt instanceof Date && queued[0]!.createdAt.getTime() >= before - 1000);
+    const pending = await store.pendingDeliveries(account.id, 10);
+    t.deepEqual(pending.map((d) => d.cid), ['bafy1', 'bafy2']);
+    t.deepEqual(pending[0], queued[0]);
+    t.deepEqual((await store.pendingDeliveries(account.id, 1)).map((d) => d.id), [queued[0]!.id]);
+    t.deepEqual((await store.pendingDeliveries(bob.id, 10)).map((d) => d.id), [queued[1]!.id]);
+    t.deepEqual(await store.accountsWithPending(), [account.id, bob.id]);
+    t.deepEqual((await store.findDeliveries({ messageId: 'm1@example.test' })).map((d) => d.accountId), [account.id, bob.id]);
+    t.deepEqual((await store.findDeliveries({ cid: 'bafy2' })).map((d) => d.id), [queued[2]!.id]);
+    t.deepEqual(await store.findDeliveries({ cid: 'nothing' }), []);
+    t.deepEqual(await store.findDeliveries({ messageId: 'nothing' }), []);
+    t.is(await codeOf(store.pendingDeliveries(account.id, 0)), 'INVALID');
+  });
+
+  test(`${name}: a queued batch is all or nothing and is validated`, async (t) => {
+    const { store, account } = await setup(t);
+    const good = { accountId: account.id, cid: 'bafy1', seq: 1, messageId: null };
+    t.is(await codeOf(store.enqueueDeliveries([good, { ...good, accountId: 9999 as AccountId }])), 'NOT_FOUND');
+    for (const bad of [{ ...good, cid: '' }, { ...good, cid: 'a b' }, { ...good, seq: -1 }, { ...good, seq: 1.5 }, { ...good, messageId: 'a\r\nb' }]) {
+      const err = await t.throwsAsync(store.enqueueDeliveries([good, bad]));
+      t.is((err as { code?: string }).code, 'INVALID', JSON.stringify(bad));
+    }
+    t.deepEqual(await store.pendingDeliveries(account.id, 10), [], 'nothing of a refused batch is queued');
+    t.deepEqual(await store.accountsWithPending(), []);
+  });
+
+  test(`${name}: deliver appends and marks delivered at once; only pending deliveries`, async (t) => {
+    const { store, account, inbox } = await setup(t);
+    const bob = await store.createAccount({ address: 'bob@example.test', name: 'Bob', ...SECRETS });
+    const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
+    const [d1, d2, d3] = await store.enqueueDeliveries([
+      { accountId: account.id, cid: 'bafy1', seq: 1, messageId: 'x@example.test' },
+      { accountId: account.id, cid: 'bafy2', seq: 2, messageId: null },
+      { accountId: account.id, cid: 'bafy3', seq: 3, messageId: null },
+    ]);
+    const heard: MailboxId[] = [];
+    store.subscribe(inbox.id, (id) => heard.push(id));
+    const date = new Date('2024-05-06T07:08:09Z');
+    const r = await store.deliver(d1!.id, inbox.id, { raw: message('delivered', 'secret words'), flags: ['\\Flagged'], internalDate: date });
+    t.is(r.uidValidity, inbox.uidValidity);
+    t.is<number, number>(r.uid, 1);
+    t.true(dec.decode(await store.getBody(inbox.id, r.uid)).includes('secret words'));
+    const [rec] = await store.getMessages(inbox.id, [r.uid]);
+    t.deepEqual(rec?.flags, ['\\Flagged']);
+    t.is(rec?.internalDate.getTime(), date.getTime());
+    const [after] = await store.findDeliveries({ cid: 'bafy1' });
+    t.like(after, { id: d1!.id, state: 'delivered', mailboxId: inbox.id, uid: r.uid, error: null });
+    t.deepEqual((await store.pendingDeliveries(account.id, 10)).map((d) => d.id), [d2!.id, d3!.id]);
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    t.deepEqual(heard, [inbox.id], 'IDLE sessions hear about a delivery like an append');
+
+    t.is(await codeOf(store.deliver(d1!.id, inbox.id, { raw: message('again') })), 'ALREADY_EXISTS');
+    t.is(await codeOf(store.deliver(99999, inbox.id, { raw: message('ghost') })), 'NOT_FOUND');
+    t.is(await codeOf(store.deliver(d2!.id, 99999 as MailboxId, { raw: message('nowhere') })), 'NOT_FOUND');
+    t.is(await codeOf(store.deliver(d2!.id, bobInbox.id, { raw: message('wrong account') })), 'NOT_ALLOWED');
+    t.is((await store.status(inbox.id)).messages, 1, 'refused deliveries append nothing');
+    t.is((await store.status(bobInbox.id)).messages, 0);
+    t.is((await store.findDeliveries({ cid: 'bafy2' }))[0]?.state, 'pending', 'and leave the delivery pending');
+
+    await store.failDelivery(d2!.id, 'cannot decrypt:\r\nbad MDC');
+    t.like((await store.findDeliveries({ cid: 'bafy2' }))[0], { state: 'failed', error: 'cannot decrypt: bad MDC', mailboxId: null, uid: null });
+    t.is(await codeOf(store.deliver(d2!.id, inbox.id, { raw: message('late') })), 'ALREADY_EXISTS');
+    t.is(await codeOf(store.failDelivery(d2!.id, 'twice')), 'ALREADY_EXISTS');
+    t.is(await codeOf(store.failDelivery(d1!.id, 'was delivered')), 'ALREADY_EXISTS');
+    t.is(await codeOf(store.failDelivery(99999, 'ghost')), 'NOT_FOUND');
+    t.deepEqual(await store.accountsWithPending(), [account.id]);
+    await store.deliver(d3!.id, inbox.id, { raw: message('last') });
+    t.deepEqual(await store.accountsWithPending(), []);
+    t.deepEqual(await store.pendingDeliveries(account.id, 10), []);
   });
 }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { openSqliteMailStore, type SqliteMailStore } from '../../src/mailstore/sqlite/index.ts';
+import { DELIVERY_SQL } from '../../src/mailstore/sqlite/deliveries.ts';
 import { SQL } from '../../src/mailstore/sqlite/messages.ts';
 import { MIGRATIONS } from '../../src/mailstore/sqlite/schema.ts';
 import type { AppendInput, MailboxId, ModSeq, Uid } from '../../src/mailstore/types.ts';
@@ -65,6 +66,22 @@ test('sqlite: COPY shares message bodies and the last expunge frees them', async
   t.is(count(), 1, 'the copy of message 1 still holds its body');
   await store.deleteMailbox(trash);
   t.is(count(), 0);
+});
+
+test('sqlite: delivery queue queries seek indexes, and queued rows survive reopening', async (t) => {
+  const { store, file, cleanup } = await tempStore();
+  t.teardown(cleanup);
+  const account = await store.createAccount({ address: 'a@example.test', name: 'A', ...SECRETS });
+  await store.enqueueDeliveries([{ accountId: account.id, cid: 'bafyq', seq: 1, messageId: 'q@example.test' }]);
+  const plan = (sql: string, ...params: Array<number | string>): string =>
+    (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+  t.regex(plan(DELIVERY_SQL.pending, account.id, 10), /USING INDEX deliveries_pending/);
+  t.regex(plan(DELIVERY_SQL.accounts), /USING (COVERING )?INDEX deliveries_pending/);
+  t.regex(plan(DELIVERY_SQL.byCid, 'x'), /USING INDEX deliveries_cid/);
+  t.regex(plan(DELIVERY_SQL.byMessageId, 'x'), /USING INDEX deliveries_message_id/);
+  const again = await openSqliteMailStore({ path: file });
+  t.teardown(() => again.close());
+  t.deepEqual((await again.pendingDeliveries(account.id, 5)).map((d) => d.cid), ['bafyq']);
 });
 
 test('sqlite: a change committed by another connection reaches a listener', async (t) => {

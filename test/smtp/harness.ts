@@ -7,6 +7,7 @@ import { generateTlsCertificate, type TlsMaterial } from '../../src/crypto/tls.t
 import { silentLogger } from '../../src/log.ts';
 import { createSubmissionServer, type SubmissionServerOptions } from '../../src/smtp/server.ts';
 import { createFakeStore, type FakeStore } from '../helpers/fake-store.ts';
+import { createLocalSubmitter } from './local-submitter.ts';
 
 let tlsPromise: Promise<TlsMaterial> | undefined;
 export function testTls(): Promise<TlsMaterial> {
@@ -38,7 +39,7 @@ export async function startSubmission(options: Partial<Pick<SubmissionServerOpti
   await accounts.createAccount(BOB);
   const tls = await testTls();
   const server = createSubmissionServer({
-    store,
+    submitter: createLocalSubmitter(store),
     auth: accounts,
     logger: silentLogger(),
     tls,

@@ -2,14 +2,19 @@
 // in the data directory. Implements mailstore/types.ts (RFC 3501 mailbox model,
 // RFC 7162 MODSEQ); each mutating method is one BEGIN IMMEDIATE transaction,
 // and listeners hear about a change only after it is committed and durable.
+// Given a BodyCipher, message bytes are sealed per account at rest
+// (body-cipher.ts); the delivery queue lives here too (deliveries.ts).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { normalizeFlags } from '../flags.ts';
 import { canonicalMailboxName, compareMailboxNames } from '../names.ts';
+import type { BodyCipher } from '../body-cipher.ts';
+import { checkLimit } from '../deliveries.ts';
 import { prepareMessage } from '../prepare.ts';
 import type { AccountId, AppendInput, MailboxId, MailboxInfo, MailStore, SpecialUse, Uid } from '../types.ts';
 import { Db } from './db.ts';
+import * as queue from './deliveries.ts';
 import * as boxes from './mailboxes.ts';
 import * as msgs from './messages.ts';
 import { Notifier } from './notify.ts';
@@ -23,8 +28,15 @@ export interface SqliteMailStore extends MailStore {
   readonly db: DatabaseSync;
 }
 
-/** Opens (creating and migrating as needed) the store at `path` (a file, or ':memory:'). */
-export async function openSqliteMailStore(options: { path: string }): Promise<SqliteMailStore> {
+export interface SqliteMailStoreOptions {
+  /** a file, or ':memory:' */
+  path: string;
+  /** seals message bodies at rest; without it they are stored in clear */
+  cipher?: BodyCipher;
+}
+
+/** Opens (creating and migrating as needed) the store at `path`. */
+export async function openSqliteMailStore(options: SqliteMailStoreOptions): Promise<SqliteMailStore> {
   const memory = options.path === ':memory:';
   if (!memory) mkdirSync(path.dirname(options.path), { recursive: true });
   const raw = new DatabaseSync(options.path);
@@ -32,14 +44,14 @@ export async function openSqliteMailStore(options: { path: string }): Promise<Sq
     configure(raw, memory);
     const db = new Db(raw);
     migrate(db.raw);
-    return createStore(db);
+    return createStore(db, options.cipher ?? null);
   } catch (err) {
     raw.close();
     throw err;
   }
 }
 
-function createStore(db: Db): SqliteMailStore {
+function createStore(db: Db, cipher: BodyCipher | null): SqliteMailStore {
   const notifier = new Notifier(db);
   /** one transaction, then notification of the mailboxes it touched */
   const write = <T>(touched: (result: T) => Iterable<MailboxId>, fn: () => T): T => {
@@ -75,6 +87,15 @@ function createStore(db: Db): SqliteMailStore {
     },
     async updateSecrets(id, secrets) {
       db.tx(() => boxes.updateSecrets(db, id, secrets));
+    },
+    async getCacheKey(id) {
+      return boxes.getCacheKey(db, id);
+    },
+    async setCacheKey(id, wrapped) {
+      db.tx(() => boxes.setCacheKey(db, id, wrapped));
+    },
+    async initCacheKey(id, wrapped) {
+      return db.tx(() => boxes.initCacheKey(db, id, wrapped));
     },
 
     async listMailboxes(accountId: AccountId) {
@@ -129,16 +150,16 @@ function createStore(db: Db): SqliteMailStore {
       return msgs.getMessages(db, id, uids, fields);
     },
     async getBody(id, uid) {
-      return msgs.getBody(db, id, uid);
+      return msgs.getBody(db, id, uid, cipher);
     },
     async append(id, input) {
       const items = prepareAll([input]);
-      const { uids, uidValidity } = write(() => [id], () => msgs.appendPrepared(db, id, items));
+      const { uids, uidValidity } = write(() => [id], () => msgs.appendPrepared(db, id, items, cipher));
       return { uid: uids[0] as Uid, uidValidity };
     },
     async appendMany(id, inputs) {
       const items = prepareAll(inputs);
-      return write(() => [id], () => msgs.appendPrepared(db, id, items)).uids;
+      return write(() => [id], () => msgs.appendPrepared(db, id, items, cipher)).uids;
     },
     async storeFlags(id, uids, mode, flags, unchangedSince) {
       const given = normalizeFlags(flags);
@@ -162,6 +183,33 @@ function createStore(db: Db): SqliteMailStore {
     },
     subscribe(id, listener) {
       return notifier.subscribe(id, listener);
+    },
+
+    async enqueueDeliveries(items) {
+      return db.tx(() => queue.enqueue(db, items, Date.now()));
+    },
+    async pendingDeliveries(accountId, limit) {
+      checkLimit(limit);
+      return queue.pending(db, accountId, limit);
+    },
+    async deliver(deliveryId, mailboxId, input) {
+      const items = prepareAll([input]);
+      const { uids, uidValidity } = write(() => [mailboxId], () => {
+        queue.pendingRow(db, deliveryId, mailboxId);
+        const appended = msgs.appendPrepared(db, mailboxId, items, cipher);
+        queue.markDelivered(db, deliveryId, mailboxId, appended.uids[0] as Uid);
+        return appended;
+      });
+      return { uid: uids[0] as Uid, uidValidity };
+    },
+    async failDelivery(deliveryId, error) {
+      db.tx(() => queue.fail(db, deliveryId, error));
+    },
+    async findDeliveries(query) {
+      return queue.find(db, query);
+    },
+    async accountsWithPending() {
+      return queue.accountsWithPending(db);
     },
     async close() {
       notifier.close();

@@ -102,6 +102,23 @@ export function updateSecrets(db: Db, id: AccountId, s: Partial<AccountSecrets>)
   );
 }
 
+export function getCacheKey(db: Db, id: AccountId): Uint8Array | null {
+  accountRow(db, id);
+  return db.get<{ cache_key: Uint8Array | null }>('SELECT cache_key FROM accounts WHERE id = ?', id)?.cache_key ?? null;
+}
+
+export function setCacheKey(db: Db, id: AccountId, wrapped: Uint8Array | null): void {
+  accountRow(db, id);
+  db.run('UPDATE accounts SET cache_key = ? WHERE id = ?', wrapped, id);
+}
+
+/** Stores `wrapped` unless a key is there already; returns the stored one. */
+export function initCacheKey(db: Db, id: AccountId, wrapped: Uint8Array): Uint8Array {
+  accountRow(db, id);
+  db.run('UPDATE accounts SET cache_key = ? WHERE id = ? AND cache_key IS NULL', wrapped, id);
+  return getCacheKey(db, id) as Uint8Array;
+}
+
 export function createMailbox(db: Db, accountId: AccountId, name: string, specialUse: SpecialUse | null): MailboxInfo {
   accountRow(db, accountId);
   return toMailbox(insertMailbox(db, accountId, validateMailboxName(name), specialUse));

@@ -6,11 +6,15 @@
 // Sets of UIDs are sent to SQLite as one JSON array of [first, last] ranges and
 // joined against the clustered (mailbox_id, uid) key, so FETCH 1:* of 10,000
 // messages is one statement of range seeks, never one query per UID.
+//
+// With a BodyCipher the `data` column is sealed per account (body-cipher.ts);
+// the index columns (header, structure, envelope, search text) are not.
 import { NotFoundError } from '../../errors/index.ts';
 import type { MimeNode } from '../../mime/types.ts';
 import { applyFlags } from '../flags.ts';
 import type { PreparedMessage } from '../prepare.ts';
-import type { ChangesSince, CopyResult, FlagMode, MailboxId, MessageFields, MessageRecord, MessageState, ModSeq, StoreFlagsResult, Uid, UidValidity } from '../types.ts';
+import type { BodyCipher } from '../body-cipher.ts';
+import type { AccountId, ChangesSince, CopyResult, FlagMode, MailboxId, MessageFields, MessageRecord, MessageState, ModSeq, StoreFlagsResult, Uid, UidValidity } from '../types.ts';
 import type { Db } from './db.ts';
 import { mailboxRow } from './mailboxes.ts';
 
@@ -92,22 +96,25 @@ export function getMessages(db: Db, id: MailboxId, uids: readonly Uid[], fields:
   });
 }
 
-export function getBody(db: Db, id: MailboxId, uid: Uid): Uint8Array {
-  mailboxRow(db, id);
+/** The stored message, opened with `cipher` when the store seals bodies. */
+export function getBody(db: Db, id: MailboxId, uid: Uid, cipher: BodyCipher | null): Uint8Array {
+  const box = mailboxRow(db, id);
   const row = db.get<{ data: Uint8Array }>(SQL.body, id, uid);
   if (!row) throw new NotFoundError('message');
-  return row.data;
+  return cipher ? cipher.open(box.account_id as AccountId, row.data) : row.data;
 }
 
 export function recentCount(db: Db, id: MailboxId, firstRecent: number): number {
   return db.get<{ n: number }>(SQL.recent, id, firstRecent)?.n ?? 0;
 }
 
-/** Appends already-prepared messages; they share one new MODSEQ. */
+/** Appends already-prepared messages; they share one new MODSEQ. With a
+ *  cipher, the `data` column holds the sealed message (size stays the clear size). */
 export function appendPrepared(
-  db: Db, id: MailboxId, items: ReadonlyArray<{ message: PreparedMessage; flags: string[]; internalDate: Date }>,
+  db: Db, id: MailboxId, items: ReadonlyArray<{ message: PreparedMessage; flags: string[]; internalDate: Date }>, cipher: BodyCipher | null,
 ): { uids: Uid[]; uidValidity: UidValidity } {
   const box = mailboxRow(db, id);
+  const accountId = box.account_id as AccountId;
   const modSeq = box.highest_modseq + 1;
   let uid = box.uid_next;
   const uids: Uid[] = [];
@@ -115,7 +122,7 @@ export function appendPrepared(
     const { data, header, structure, summary, searchHeader } = message;
     const { lastInsertRowid: bodyId } = db.run(
       'INSERT INTO bodies (data, header, structure, envelope, bodystructure, search_header, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, searchHeader, data.byteLength,
+      cipher ? cipher.seal(accountId, data) : data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, searchHeader, data.byteLength,
     );
     insertMessage(db, id, uid, bodyId, flags, internalDate.getTime(), modSeq, data.byteLength);
     uids.push(uid++ as Uid);

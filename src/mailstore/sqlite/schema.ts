@@ -1,6 +1,7 @@
 // The SQLite schema of the mail store and its migrations, versioned with
 // PRAGMA user_version: migration N (1-based) brings a database from version
-// N-1 to N, each in its own transaction. Later issues append to MIGRATIONS.
+// N-1 to N, each in its own transaction. Later issues append to MIGRATIONS;
+// a migration that has shipped is never edited.
 //
 // Index design (100,000 messages per mailbox; every IMAP query is a seek):
 // - messages PRIMARY KEY (mailbox_id, uid) WITHOUT ROWID: the sequence map,
@@ -115,6 +116,31 @@ export const MIGRATIONS: readonly string[] = [
       unseen_count = unseen_count + (NEW.seen = 0), total_size = total_size + NEW.size
       WHERE id = NEW.mailbox_id;
   END;
+  `,
+  // 2: the account's body cache key (mailstore/body-cipher.ts), OpenPGP-encrypted
+  // to the account key (accounts/keyring.ts); NULL until the first unlock.
+  `
+  ALTER TABLE accounts ADD COLUMN cache_key BLOB;
+  `,
+  // 3: the delivery queue of the secure pipeline. The partial index holds only
+  // pending rows, so draining an account and finding accounts to drain stay
+  // seeks however many deliveries the node has ever made.
+  `
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    cid TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    message_id TEXT,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+    error TEXT,
+    mailbox_id INTEGER,
+    uid INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_pending ON deliveries (account_id, id) WHERE state = 'pending';
+  CREATE INDEX deliveries_cid ON deliveries (cid);
+  CREATE INDEX deliveries_message_id ON deliveries (message_id) WHERE message_id IS NOT NULL;
   `,
 ];
 

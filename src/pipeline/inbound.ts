@@ -1,0 +1,190 @@
+// The inbound pipeline: turns queued deliveries (a CID and a ledger record per
+// recipient, written by pipeline/outbound.ts) into readable INBOX messages.
+// For each delivery, once the recipient's key is unlocked (they logged in)
+// and the record's batch is anchored:
+//   fetch the ciphertext (storage verifies every block against its CID)
+//   → decrypt with the recipient's key, check the sender's signature against
+//     the key directory → check SHA-256 of the plaintext against the ledger
+//     record → prepend X-Sealpost-CID/-Signature/-Anchor (pipeline/view.ts)
+//   → append to INBOX and mark delivered in one transaction.
+// Waiting for the anchor means the header shows where the message is
+// anchored, and every message a user sees has a complete proof.
+// A ciphertext that is missing, corrupt, undecryptable or does not match its
+// record becomes a placeholder message saying so: never wrong content.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { KeyRing } from '../accounts/keyring.ts';
+import { decryptMessage } from '../crypto/pgp.ts';
+import { SealpostError } from '../errors/index.ts';
+import type { KeyDirectory } from '../keys/directory.ts';
+import type { Ledger } from '../ledger/types.ts';
+import type { Account, AccountId, Delivery, MailStore } from '../mailstore/types.ts';
+import type { BlockStorage, Cid } from '../storage/types.ts';
+import { headerFields, headerValue } from './message.ts';
+import { anchorText, placeholderMessage, signatureText, viewHeader } from './view.ts';
+
+export interface InboundOptions {
+  store: MailStore;
+  keyring: KeyRing;
+  directory: Pick<KeyDirectory, 'findByKeyId' | 'learnAutocrypt'>;
+  storage: Pick<BlockStorage, 'get'>;
+  ledger: Pick<Ledger, 'prove' | 'onAnchored' | 'flush'>;
+  /** learn senders' keys from Autocrypt headers (config keys.autocrypt) */
+  autocrypt: boolean;
+  logger: Logger;
+  hostname?: string;
+}
+
+export interface InboundPipeline {
+  /**
+   * Delivers what is pending for these accounts (those with an unlocked key).
+   * With `flush`, first closes and anchors the open ledger batch, so that mail
+   * accepted a moment ago is there when a client logs in. Resolves when done.
+   */
+  drain(accounts: readonly AccountId[], options?: { flush?: boolean }): Promise<void>;
+  /** Delivers pending mail of every unlocked account. */
+  drainAll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const BATCH = 50;
+
+export function createInboundPipeline(options: InboundOptions): InboundPipeline {
+  const { store, keyring, directory, storage, ledger } = options;
+  const log = options.logger.child({ part: 'inbound' });
+  const hostname = options.hostname ?? 'sealpost.localhost';
+  /** one drain at a time per account: deliveries keep their order */
+  const running = new Map<AccountId, Promise<void>>();
+  const again = new Set<AccountId>();
+  let closed = false;
+
+  async function readable(delivery: Delivery, account: Account): Promise<Uint8Array | null> {
+    const proof = await ledger.prove(delivery.seq);
+    if (proof === null) return null; // not anchored yet: onAnchored brings us back
+    const key = keyring.privateKey(account.id);
+    if (key === null) return null;
+    const fail = (reason: string): Uint8Array => {
+      log.warn({ account: account.address, cid: delivery.cid, seq: delivery.seq, reason }, 'delivering a placeholder');
+      return placeholderMessage({ cid: delivery.cid, reason, seq: delivery.seq, time: proof.record.time, hostname });
+    };
+    if (proof.record.cid !== delivery.cid) return fail(`ledger record ${delivery.seq} names ${proof.record.cid}, not this CID`);
+    let ciphertext: Uint8Array;
+    try {
+      ciphertext = await storage.get(delivery.cid as Cid);
+    } catch (error) {
+      if (error instanceof SealpostError) return fail(error.message);
+      throw error;
+    }
+    let plain: Awaited<ReturnType<typeof decryptMessage>>;
+    try {
+      plain = await decryptMessage({
+        data: ciphertext,
+        decryptionKey: key,
+        findVerificationKey: async (keyId) => (await directory.findByKeyId(keyId))?.armored ?? null,
+      });
+    } catch (error) {
+      if (error instanceof SealpostError) return fail(`the ciphertext could not be decrypted (${error.message})`);
+      throw error;
+    }
+    const hash = createHash('sha256').update(plain.data).digest('hex');
+    if (hash !== proof.record.messageHash) return fail(`the decrypted message does not match the hash in ledger record ${delivery.seq}`);
+    let signer: string | null = null;
+    if (plain.signature.status === 'valid' && plain.signature.keyId !== undefined) {
+      signer = (await directory.findByKeyId(plain.signature.keyId))?.address ?? null;
+    }
+    if (options.autocrypt) await learn(plain.data);
+    const header = viewHeader({ cid: delivery.cid, signature: signatureText(plain.signature, signer), anchor: anchorText(proof) });
+    return Buffer.concat([Buffer.from(header, 'utf8'), plain.data]);
+  }
+
+  async function learn(message: Uint8Array): Promise<void> {
+    const fields = headerFields(message);
+    const header = headerValue(fields, 'autocrypt');
+    const from = headerValue(fields, 'from');
+    const address = from === null ? null : (/<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? from.trim());
+    const date = Date.parse(headerValue(fields, 'date') ?? '');
+    if (header === null || address === null) return;
+    try {
+      await directory.learnAutocrypt({ from: address, header, date: Number.isNaN(date) ? new Date() : new Date(date) });
+    } catch (error) {
+      log.info({ err: (error as Error).message }, 'Autocrypt header ignored');
+    }
+  }
+
+  async function drainOne(accountId: AccountId): Promise<void> {
+    const account = await store.getAccountById(accountId);
+    if (account === null || !keyring.isUnlocked(accountId)) return;
+    const inbox = await store.getMailbox(accountId, 'INBOX');
+    if (inbox === null) return;
+    for (;;) {
+      const pending = await store.pendingDeliveries(accountId, BATCH);
+      let progressed = 0;
+      for (const delivery of pending) {
+        if (closed) return;
+        const raw = await readable(delivery, account);
+        if (raw === null) continue;
+        const proofTime = (await ledger.prove(delivery.seq))?.record.time;
+        await store.deliver(delivery.id, inbox.id, { raw, flags: [], ...(proofTime !== undefined ? { internalDate: new Date(proofTime) } : {}) });
+        progressed++;
+      }
+      if (pending.length < BATCH || progressed === 0) return;
+    }
+  }
+
+  function drainAccount(accountId: AccountId): Promise<void> {
+    const current = running.get(accountId);
+    if (current !== undefined) {
+      again.add(accountId);
+      return current;
+    }
+    const run = (async () => {
+      try {
+        do {
+          again.delete(accountId);
+          await drainOne(accountId);
+        } while (again.has(accountId) && !closed);
+      } catch (error) {
+        log.error({ err: error, account: accountId }, 'BUG: inbound delivery failed; it stays queued');
+      } finally {
+        running.delete(accountId);
+      }
+    })();
+    running.set(accountId, run);
+    return run;
+  }
+
+  async function drainAll(): Promise<void> {
+    const ids = await store.accountsWithPending();
+    await Promise.all(ids.filter((id) => keyring.isUnlocked(id)).map(drainAccount));
+  }
+
+  const unsubscribeUnlock = keyring.onUnlock((account) => void drainAccount(account.id));
+  const unsubscribeAnchor = ledger.onAnchored(() => void drainAll());
+
+  return {
+    drain: async (accounts, drainOptions) => {
+      const unlocked = accounts.filter((id) => keyring.isUnlocked(id));
+      if (unlocked.length === 0) return;
+      if (drainOptions?.flush === true) {
+        let waiting = false;
+        for (const id of unlocked) if ((await store.pendingDeliveries(id, 1)).length > 0) waiting = true;
+        if (waiting) {
+          try {
+            await ledger.flush();
+          } catch (error) {
+            // A chain that is down must not block logins: the mail comes once anchored.
+            log.warn({ err: (error as Error).message }, 'could not anchor the open batch at login');
+          }
+        }
+      }
+      await Promise.all(unlocked.map(drainAccount));
+    },
+    drainAll,
+    close: async () => {
+      closed = true;
+      unsubscribeUnlock();
+      unsubscribeAnchor();
+      await Promise.all(running.values());
+    },
+  };
+}

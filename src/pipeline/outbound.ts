@@ -1,0 +1,128 @@
+// The outbound pipeline behind SMTP submission (DESIGN.md "Data flows"):
+//   read headers → encrypt as OpenPGP to every recipient's key and the
+//   sender's own, signed by the sender → put the ciphertext in storage (CID)
+//   → append a ledger record → queue local deliveries → relay outside mail
+//   through the smarthost (PGP/MIME, RFC 3156) → resolve, so SMTP says 250.
+//
+// Durability: storage.put, ledger.append and store.enqueueDeliveries each
+// resolve only when their data is on disk, and they run in that order, so a
+// crash at any point leaves either a message the client was told about in
+// full, or one it was not told about (it retries; at worst a recipient gets
+// a duplicate, never a loss). Relaying happens before 250 too, so an
+// outside recipient's failure is reported to the client (451/554).
+//
+// Where a message's plaintext goes: only into the encryption call. Nothing
+// here writes it to disk; the recipients' readable copies are made by
+// pipeline/inbound.ts into the mail store's encrypted body cache.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { KeyRing } from '../accounts/keyring.ts';
+import { armorMessage, encryptMessage } from '../crypto/pgp.ts';
+import { autocryptHeader } from '../keys/autocrypt.ts';
+import type { KeyDirectory } from '../keys/directory.ts';
+import type { Ledger } from '../ledger/types.ts';
+import type { Account, MailStore } from '../mailstore/types.ts';
+import { buildPgpMime } from '../mime/pgp-mime.ts';
+import { normalizeCrlf } from '../mime/normalize.ts';
+import type { Smarthost } from '../relay/types.ts';
+import type { BlockStorage } from '../storage/types.ts';
+import type { Submission, Submitter } from '../smtp/types.ts';
+import { NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
+import { ensureMessageId, headerFields, requestedExpiry } from './message.ts';
+
+export interface OutboundOptions {
+  store: MailStore;
+  keyring: KeyRing;
+  directory: Pick<KeyDirectory, 'lookup'>;
+  storage: Pick<BlockStorage, 'put'>;
+  ledger: Pick<Ledger, 'append'>;
+  /** null: no smarthost, outside recipients are refused */
+  relay: Smarthost | null;
+  /** outside recipient without a key: refuse (550 5.7.1) or relay in plain text */
+  policy: 'refuse' | 'plain';
+  logger: Logger;
+  /** our host name, for added Message-IDs */
+  hostname?: string;
+  /** called after local deliveries were queued (the inbound pipeline decrypts them) */
+  onQueued?: (accounts: Account[]) => void;
+  now?: () => number;
+}
+
+interface Outside { address: string; armored: string | null }
+
+export function createOutboundPipeline(options: OutboundOptions): Submitter {
+  const { store, keyring, directory, storage, ledger, relay, policy } = options;
+  const log = options.logger.child({ part: 'outbound' });
+  const hostname = options.hostname ?? 'sealpost.localhost';
+  const now = options.now ?? Date.now;
+
+  async function checkRecipient(_user: string, address: string): Promise<void> {
+    if ((await store.getAccount(address)) !== null) return;
+    if (relay === null) throw new NoRelayError(address);
+    if (policy === 'plain') return;
+    if ((await directory.lookup(address)) === null) throw new NoKeyError(address);
+  }
+
+  async function submit(submission: Submission): Promise<{ id: string }> {
+    const sender = await store.getAccount(submission.user);
+    if (sender === null) throw new SenderLockedError(submission.user);
+    const signingKey = keyring.privateKey(sender.id);
+    if (signingKey === null) throw new SenderLockedError(sender.address);
+    const senderSecrets = await store.getSecrets(sender.id);
+
+    const { raw, messageId } = ensureMessageId(normalizeCrlf(submission.raw), hostname);
+    const fields = headerFields(raw);
+    const time = now();
+    const expires = requestedExpiry(fields, time);
+
+    // Who gets what: local accounts, outside recipients with a key, outside without.
+    const locals: Account[] = [];
+    const outside: Outside[] = [];
+    const keys = new Map<string, string>([[senderSecrets.fingerprint, senderSecrets.publicKey]]);
+    for (const address of submission.recipients) {
+      const account = await store.getAccount(address);
+      if (account !== null) {
+        locals.push(account);
+        const secrets = await store.getSecrets(account.id);
+        keys.set(secrets.fingerprint, secrets.publicKey);
+        continue;
+      }
+      // Re-checked here: the key directory may have changed since RCPT TO.
+      if (relay === null) throw new NoRelayError(address);
+      const key = await directory.lookup(address);
+      if (key === null && policy !== 'plain') throw new NoKeyError(address);
+      if (key !== null) keys.set(key.fingerprint, key.armored);
+      outside.push({ address, armored: key?.armored ?? null });
+    }
+
+    const ciphertext = await encryptMessage({ data: raw, encryptionKeys: [...keys.values()], signingKey });
+    const cid = await storage.put(ciphertext);
+    const messageHash = createHash('sha256').update(raw).digest('hex');
+    const { seq } = await ledger.append({ cid, messageHash, sender: senderSecrets.fingerprint, time, expires });
+    if (locals.length > 0) {
+      await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
+    }
+    if (outside.length > 0 && relay !== null) {
+      await relayOutside({ from: submission.from, raw, ciphertext, outside, autocrypt: autocryptHeader(sender.address, senderSecrets.publicKey) });
+    }
+    log.info({ session: submission.sessionId, cid, seq, local: locals.length, outside: outside.length, bytes: raw.byteLength, expires }, 'sealed');
+    if (locals.length > 0) options.onQueued?.(locals);
+    return { id: cid };
+  }
+
+  async function relayOutside(input: { from: string; raw: Uint8Array; ciphertext: Uint8Array; outside: Outside[]; autocrypt: string }): Promise<void> {
+    if (relay === null) return;
+    const encrypted = input.outside.filter((o) => o.armored !== null).map((o) => o.address);
+    const plain = input.outside.filter((o) => o.armored === null).map((o) => o.address);
+    if (encrypted.length > 0) {
+      const mime = buildPgpMime({ original: input.raw, armoredCiphertext: await armorMessage(input.ciphertext), autocrypt: input.autocrypt });
+      await relay.send({ from: input.from, to: encrypted, raw: mime });
+    }
+    if (plain.length > 0) {
+      log.warn({ recipients: plain.length }, 'relaying without encryption (relay.policy = plain)');
+      await relay.send({ from: input.from, to: plain, raw: input.raw });
+    }
+  }
+
+  return { checkRecipient, submit };
+}

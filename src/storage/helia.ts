@@ -1,0 +1,394 @@
+// The embedded IPFS backend: a Helia node on a blockstore in the data
+// directory (the one file that imports helia, @helia/*, libp2p and the fs
+// stores). Offline unless peers or listen addresses are configured; then a
+// hand-composed libp2p (TCP, Noise, Yamux, identify, bitswap) talks to
+// loopback peers only. Never createHelia(): it dials public bootstrap peers,
+// mDNS and the DHT.
+//
+// Two things Helia does not do for us, found by reading the sources:
+// blockstore-fs/datastore-fs write through `steno` (temp file + rename, no
+// fsync), and Helia verifies hashes only of blocks fetched from the network,
+// not of blocks read from the local blockstore. The stores below fsync every
+// write and hash every block read.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { withBitswap } from '@helia/bitswap';
+import { withLibp2pLight, type HeliaWithLibp2p } from '@helia/libp2p';
+import { unixfs } from '@helia/unixfs';
+import { identify } from '@libp2p/identify';
+import { noise } from '@libp2p/noise';
+import { tcp } from '@libp2p/tcp';
+import { yamux } from '@libp2p/yamux';
+import { multiaddr } from '@multiformats/multiaddr';
+import { FsBlockstore } from 'blockstore-fs';
+import { NextToLast } from 'blockstore-fs/sharding';
+import { FsDatastore } from 'datastore-fs';
+import { createHeliaLight, type GraphNode, type GraphWalker, type GraphWalkerComponents, type Helia, type WalkOptions } from 'helia';
+import { createUnsafe } from 'multiformats/block';
+import type { CID } from 'multiformats/cid';
+import type { Logger } from 'pino';
+import { SealpostError, ValidationError } from '../errors/index.ts';
+import { silentLogger } from '../log.ts';
+import { syncDir, withDirSyncBatch, writeFileDurable } from './durable-file.ts';
+import { BlockCorruptError, BlockNotFoundError } from './errors.ts';
+import { assertObjectSize, blockLinks, cidString, hasLinks, DEFAULT_MAX_OBJECT_SIZE, importOptions, parseCid, verifyBlock } from './layout.ts';
+import { isLoopbackMultiaddr, validateListen, validatePeers, type PeerAddress } from './peers.ts';
+import type { BlockStorage, Cid } from './types.ts';
+
+export interface HeliaStorageOptions {
+  /** the IPFS directory (DataPaths.ipfsDir): blocks/ and datastore/ go inside */
+  dir: string;
+  /** loopback peers to exchange blocks with over bitswap (/ip4/127…/tcp/N/p2p/ID); empty: offline */
+  peers?: string[];
+  /**
+   * loopback addresses to listen on so that peers can fetch from this node;
+   * default ['/ip4/127.0.0.1/tcp/0'] when `peers` is non-empty, none otherwise
+   */
+  listen?: string[];
+  /** largest object `put` accepts, octets (default 64 MiB) */
+  maxObjectSize?: number;
+  /** how long `get`/`pin` wait for peers to deliver a missing block (default 10 s) */
+  fetchTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface HeliaStorage extends BlockStorage {
+  /** this node's listen multiaddrs with its /p2p/ id; empty when offline */
+  multiaddrs(): string[];
+  /** remote multiaddrs of the open peer connections; empty when offline */
+  connections(): string[];
+}
+
+const RECONNECT_INTERVAL_MS = 5_000;
+const DIAL_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens (creating if needed) the Helia store in `options.dir`.
+ * @throws ValidationError (field `storage.peers` / `storage.listen`) on a non-loopback address
+ */
+export async function openHeliaStorage(options: HeliaStorageOptions): Promise<HeliaStorage> {
+  const peers = validatePeers(options.peers ?? []);
+  const listen = validateListen(options.listen ?? (peers.length > 0 ? ['/ip4/127.0.0.1/tcp/0'] : []));
+  const networked = peers.length > 0 || listen.length > 0;
+  const maxObjectSize = options.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE;
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
+  const log = (options.logger ?? silentLogger()).child({ component: 'storage' });
+
+  const blockstore = new VerifiedFsBlockstore(path.join(options.dir, 'blocks'));
+  const datastore = new DurableFsDatastore(path.join(options.dir, 'datastore'));
+  await blockstore.open();
+  await datastore.open();
+  // open() may have just created these directories; make their entries durable.
+  await Promise.all([syncDir(options.dir), syncDir(path.dirname(path.resolve(options.dir)))]);
+
+  let helia: Helia = createHeliaLight({ blockstore, datastore });
+  if (networked) helia = withBitswap(withLibp2pLight(helia, libp2pOptions(listen, peers)));
+  try {
+    await helia.start();
+  } catch (err) {
+    // e.g. the listen port is taken: release what did start
+    await helia.stop().catch(() => undefined);
+    datastore.seal();
+    throw err;
+  }
+  const libp2p = networked ? (helia as HeliaWithLibp2p).libp2p : null;
+  const fs = unixfs(helia);
+  const stopDialling = libp2p === null ? () => undefined : keepPeersConnected(libp2p, peers, log);
+  log.info({ networked, peers: peers.length, listen: libp2p?.getMultiaddrs().map(String) ?? [] }, 'storage opened');
+
+  /** Options for reads that may have to wait for peers. */
+  const fetchOptions = (): { offline: boolean; signal?: AbortSignal } =>
+    networked ? { offline: false, signal: AbortSignal.timeout(fetchTimeoutMs) } : { offline: true };
+
+  // Pin records are per root; one pin change at a time per root keeps the
+  // datastore's reference counts right when the same bytes are put twice at once.
+  const pinning = new Map<string, Promise<void>>();
+  const exclusive = async (root: CID, fn: () => Promise<void>): Promise<void> => {
+    const key = cidString(root);
+    for (let busy = pinning.get(key); busy !== undefined; busy = pinning.get(key)) await busy.catch(() => undefined);
+    const job = fn();
+    pinning.set(key, job);
+    try {
+      await job;
+    } finally {
+      pinning.delete(key);
+    }
+  };
+  const addPin = (root: CID, options: { offline: boolean; signal?: AbortSignal }): Promise<void> =>
+    exclusive(root, async () => {
+      try {
+        for await (const _ of helia.pins.add(root, { ...options, walker: sequentialWalker })) { /* walk every block */ }
+      } catch (err) {
+        if ((err as Error).name !== 'AlreadyPinnedError') throw err;
+      }
+    });
+  const removePin = (root: CID): Promise<void> =>
+    exclusive(root, async () => {
+      // `offline` reaches the blockstore through the walker, though RmOptions does not declare it.
+      const localOnly: Parameters<Helia['pins']['rm']>[1] & { offline: boolean } = { offline: true, walker: sequentialWalker };
+      for await (const _ of helia.pins.rm(root, localOnly)) { /* walk every block */ }
+    });
+
+  /**
+   * Every block of the DAG under `cid` is on the local disk. Leaves are not
+   * read; an interior node is, and one that fails its hash counts as absent
+   * (its links cannot be trusted).
+   */
+  const hasLocally = async (cid: CID): Promise<boolean> => {
+    if (!(await blockstore.has(cid))) return false;
+    if (!hasLinks(cid)) return true;
+    let bytes: Uint8Array;
+    try {
+      bytes = await blockstore.getBytes(cid);
+    } catch (err) {
+      if (err instanceof BlockNotFoundError || err instanceof BlockCorruptError) return false;
+      throw err;
+    }
+    for (const link of blockLinks(cid, bytes)) if (!(await hasLocally(link))) return false;
+    return true;
+  };
+
+  let closed = false;
+  return {
+    async put(bytes) {
+      assertObjectSize(bytes, maxObjectSize);
+      return withDirSyncBatch(async () => {
+        const root = await fs.addBytes(bytes, importOptions());
+        await addPin(root, { offline: true });
+        return cidString(root);
+      });
+    },
+
+    async get(cid) {
+      const root = parseCid(cid);
+      const parts: Uint8Array[] = [];
+      try {
+        for await (const chunk of fs.cat(root, fetchOptions())) parts.push(chunk);
+      } catch (err) {
+        throw notFound(err, root);
+      }
+      return concat(parts);
+    },
+
+    async has(cid) {
+      return hasLocally(parseCid(cid));
+    },
+
+    async pin(cid) {
+      const root = parseCid(cid);
+      try {
+        await addPin(root, fetchOptions());
+      } catch (err) {
+        throw notFound(err, root);
+      }
+    },
+
+    async unpin(cid) {
+      const root = parseCid(cid);
+      try {
+        await removePin(root);
+      } catch (err) {
+        // Unknown CIDs are ignored; a damaged block still surfaces.
+        if (notFound(err, root) instanceof BlockNotFoundError) return;
+        throw err;
+      }
+    },
+
+    async isPinned(cid) {
+      const root = parseCid(cid);
+      try {
+        await helia.pins.get(root);
+        return true;
+      } catch (err) {
+        if ((err as Error).name === 'NotFoundError') return false;
+        throw err;
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopDialling();
+      await helia.stop();
+      datastore.seal();
+      log.info('storage closed');
+    },
+
+    multiaddrs() {
+      return libp2p?.getMultiaddrs().map(String) ?? [];
+    },
+
+    connections() {
+      return libp2p?.getConnections().map((c) => c.remoteAddr.toString()) ?? [];
+    },
+  };
+}
+
+/**
+ * Turns the ways Helia says "no such block" (missing file, offline, no peer
+ * had it before the timeout) into BlockNotFoundError; our own errors
+ * (BlockCorruptError) and anything unexpected pass through unchanged.
+ */
+function notFound(err: unknown, root: CID): unknown {
+  if (err instanceof SealpostError) return err;
+  const name = (err as Error | undefined)?.name;
+  if (name === 'NotAFileError') return new ValidationError('cid', 'names a directory, not an object');
+  const missing = ['NotFoundError', 'BlockNotFoundWhileOfflineError', 'LoadBlockFailedError', 'AbortError', 'TimeoutError'];
+  return name !== undefined && missing.includes(name) ? new BlockNotFoundError(cidString(root)) : err;
+}
+
+function libp2pOptions(listen: string[], peers: PeerAddress[]): Parameters<typeof withLibp2pLight>[1] {
+  const allowed = new Set(peers.map((p) => p.peerId));
+  return {
+    addresses: { listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+    // No discovery, no DHT, no bootstrap list: the only outgoing dials are the
+    // configured peers, and the gater refuses anything else even if asked.
+    connectionGater: {
+      denyDialMultiaddr: (ma) => !isLoopbackMultiaddr(ma.toString()),
+      denyDialPeer: (peerId) => !allowed.has(peerId.toString()),
+      denyInboundConnection: (conn) => !isLoopbackMultiaddr(conn.remoteAddr.toString()),
+    },
+  };
+}
+
+/** Dials the configured peers now and redials any that dropped, until the returned stop is called. */
+function keepPeersConnected(libp2p: HeliaWithLibp2p['libp2p'], peers: PeerAddress[], log: Logger): () => void {
+  if (peers.length === 0) return () => undefined;
+  const controller = new AbortController();
+  const dialMissing = (): void => {
+    const connected = new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()));
+    for (const peer of peers) {
+      if (connected.has(peer.peerId)) continue;
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]);
+      libp2p.dial(multiaddr(peer.addr), { signal }).then(
+        () => log.info({ peer: peer.addr }, 'connected to storage peer'),
+        (err: unknown) => {
+          if (!controller.signal.aborted) log.warn({ peer: peer.addr, err: (err as Error).message }, 'could not reach storage peer');
+        },
+      );
+    }
+  };
+  dialMissing();
+  const timer = setInterval(dialMissing, RECONNECT_INTERVAL_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    controller.abort();
+  };
+}
+
+/**
+ * Walks a DAG depth-first, one block at a time, for pins.add/rm. Helia's own
+ * walkers run a job queue and re-throw a failed block read with
+ * `generator.throw()`, which leaves an unhandled rejection when a block is
+ * missing or corrupt; here a failed read simply throws to the caller.
+ */
+function sequentialWalker(components: GraphWalkerComponents): GraphWalker {
+  return {
+    async *walk<T>(root: CID, options: WalkOptions<T> = {}): AsyncGenerator<GraphNode<T>> {
+      const maxDepth = options.depth ?? Infinity;
+      const stack: Array<{ cid: CID; depth: number; path: CID[] }> = [{ cid: root, depth: 0, path: [root] }];
+      for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+        const { cid, depth, path: trail } = next;
+        const parts: Uint8Array[] = [];
+        for await (const part of components.blockstore.get(cid, options)) parts.push(part);
+        const bytes = concat(parts);
+        const block = createUnsafe({ cid, bytes, codec: await components.getCodec(cid.code) });
+        if (depth < maxDepth) {
+          const links = blockLinks(cid, bytes);
+          for (let i = links.length - 1; i >= 0; i--) {
+            const link = links[i];
+            if (link !== undefined) stack.push({ cid: link, depth: depth + 1, path: [...trail, link] });
+          }
+        }
+        yield { block, depth, path: trail } as GraphNode<T>;
+      }
+    },
+  };
+}
+
+/**
+ * blockstore-fs with durable writes and verified reads. File naming is
+ * blockstore-fs's own (NextToLast sharding: blocks/XY/<BASE32 multihash>.data),
+ * so a directory written by either reads with the other.
+ */
+class VerifiedFsBlockstore extends FsBlockstore {
+  readonly #sharding: NextToLast;
+
+  constructor(location: string, sharding = new NextToLast()) {
+    super(location, { shardingStrategy: sharding });
+    this.#sharding = sharding;
+  }
+
+  #file(cid: CID): string {
+    const { dir, file } = this.#sharding.encode(cid);
+    return path.join(this.path, dir, file);
+  }
+
+  override async put(key: CID, val: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
+    await writeFileDurable(this.#file(key), await collect(val));
+    return key;
+  }
+
+  override async *get(key: CID): AsyncGenerator<Uint8Array> {
+    yield await this.getBytes(key);
+  }
+
+  /**
+   * Reads a block whole and checks it against its CID.
+   * @throws BlockNotFoundError when the file is absent
+   * @throws BlockCorruptError when the content does not hash to the CID
+   */
+  async getBytes(key: CID): Promise<Uint8Array> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(this.#file(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cidString(key));
+      throw err;
+    }
+    verifyBlock(key, bytes);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+}
+
+/**
+ * datastore-fs (pins, peer id, peer store) with durable writes. libp2p's peer
+ * store still saves peer records for up to a second after libp2p has stopped;
+ * once sealed by close(), writes are dropped instead of recreating a
+ * directory that may already have been removed.
+ */
+class DurableFsDatastore extends FsDatastore {
+  #sealed = false;
+
+  seal(): void {
+    this.#sealed = true;
+  }
+
+  override async put(key: Parameters<FsDatastore['put']>[0], val: Uint8Array): Promise<Parameters<FsDatastore['put']>[0]> {
+    if (!this.#sealed) await writeFileDurable(this._encode(key).file, val);
+    return key;
+  }
+}
+
+async function collect(val: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  if (val instanceof Uint8Array) return val;
+  const parts: Uint8Array[] = [];
+  for await (const part of val) parts.push(part);
+  return concat(parts);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
