@@ -19,6 +19,7 @@ import { readPublicKeys, type PublicKeyInfo } from '../crypto/pgp.ts';
 import { NotAllowedError, ValidationError } from '../errors/index.ts';
 import type { AccountId, MailStore } from '../mailstore/types.ts';
 import { parseAutocryptHeader } from './autocrypt.ts';
+import { migrate } from '../sqlite/migrate.ts';
 
 export type KeySource = 'account' | 'imported' | 'autocrypt';
 
@@ -122,26 +123,6 @@ function normalizeAddress(address: string): string {
 const usableNow = (info: PublicKeyInfo, now: number): boolean =>
   info.canEncrypt && !info.revoked && !info.expired && (info.encryptUntil === null || info.encryptUntil.getTime() > now);
 
-function migrate(db: DatabaseSync): void {
-  const version = (): number => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  let v = version();
-  if (v > MIGRATIONS.length) throw new Error(`key directory schema version ${v} is newer than this Sealpost (${MIGRATIONS.length})`);
-  while (v < MIGRATIONS.length) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      // Re-read inside the write lock: the CLI and the gateway may open the file together.
-      if (version() === v) {
-        db.exec(MIGRATIONS[v] as string);
-        db.exec(`PRAGMA user_version = ${v + 1}`);
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-    v = version();
-  }
-}
 
 export type DirectoryStore = Pick<MailStore, 'getAccount' | 'getAccountById' | 'listAccounts' | 'getSecrets'>;
 
@@ -157,7 +138,7 @@ export function openKeyDirectory(options: { path: string; store: DirectoryStore 
   try {
     if (!memory) db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000');
-    migrate(db);
+    migrate(db, MIGRATIONS, 'key directory');
     return new SqliteKeyDirectory(db, options.store);
   } catch (err) {
     db.close();

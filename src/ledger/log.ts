@@ -16,6 +16,7 @@ import { LedgerCorruptError } from './errors.ts';
 import { merkleRoot } from './merkle.ts';
 import { canonical, decodeRecord, leafHashBytes, validateRecord } from './record.ts';
 import type { AnchorRef, AppendedRecord, Batch, LedgerRecord } from './types.ts';
+import { migrate } from '../sqlite/migrate.ts';
 
 export const LOG_MIGRATIONS: readonly string[] = [
   `
@@ -132,7 +133,7 @@ export function openRecordLog(options: { path: string }): RecordLog {
   try {
     if (!memory) db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000');
-    migrate(db);
+    migrate(db, LOG_MIGRATIONS, 'ledger');
     return new SqliteRecordLog(db);
   } catch (err) {
     db.close();
@@ -140,27 +141,6 @@ export function openRecordLog(options: { path: string }): RecordLog {
   }
 }
 
-function migrate(db: DatabaseSync): void {
-  const version = (): number => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  let v = version();
-  if (v > LOG_MIGRATIONS.length) {
-    throw new Error(`ledger schema version ${v} is newer than this Sealpost (${LOG_MIGRATIONS.length})`);
-  }
-  while (v < LOG_MIGRATIONS.length) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      if (version() === v) {
-        db.exec(LOG_MIGRATIONS[v] as string);
-        db.exec(`PRAGMA user_version = ${v + 1}`);
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-    v = version();
-  }
-}
 
 class SqliteRecordLog implements RecordLog {
   readonly db: DatabaseSync;

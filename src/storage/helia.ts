@@ -1,9 +1,9 @@
 // The embedded IPFS backend: a Helia node on a blockstore in the data
-// directory (the one file that imports helia, @helia/*, libp2p and the fs
-// stores). Offline unless peers or listen addresses are configured; then a
-// hand-composed libp2p (TCP, Noise, Yamux, identify, bitswap) talks to
-// loopback peers only. Never createHelia(): it dials public bootstrap peers,
-// mDNS and the DHT.
+// directory (with storage/helia-network.ts, the only files that import helia,
+// @helia/*, libp2p and the fs stores). Offline unless peers or listen
+// addresses are configured; then helia-network.ts adds a hand-composed libp2p
+// (TCP, Noise, Yamux, identify, bitswap) that talks to loopback peers only.
+// Never createHelia(): it dials public bootstrap peers, mDNS and the DHT.
 //
 // Two things Helia does not do for us, found by reading the sources:
 // blockstore-fs/datastore-fs write through `steno` (temp file + rename, no
@@ -12,18 +12,12 @@
 // write and hash every block read.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { withBitswap } from '@helia/bitswap';
-import { withLibp2pLight, type HeliaWithLibp2p } from '@helia/libp2p';
+import type { HeliaWithLibp2p } from '@helia/libp2p';
 import { unixfs } from '@helia/unixfs';
-import { identify } from '@libp2p/identify';
-import { noise } from '@libp2p/noise';
-import { tcp } from '@libp2p/tcp';
-import { yamux } from '@libp2p/yamux';
-import { multiaddr } from '@multiformats/multiaddr';
 import { FsBlockstore } from 'blockstore-fs';
 import { NextToLast } from 'blockstore-fs/sharding';
 import { FsDatastore } from 'datastore-fs';
-import { createHeliaLight, type GraphNode, type GraphWalker, type GraphWalkerComponents, type Helia, type WalkOptions } from 'helia';
+import type { GraphNode, GraphWalker, GraphWalkerComponents, Helia, HeliaInit, WalkOptions } from 'helia';
 import { createUnsafe } from 'multiformats/block';
 import type { CID } from 'multiformats/cid';
 import type { Logger } from 'pino';
@@ -31,8 +25,8 @@ import { SealpostError, ValidationError } from '../errors/index.ts';
 import { silentLogger } from '../log.ts';
 import { syncDir, withDirSyncBatch, writeFileDurable } from './durable-file.ts';
 import { BlockCorruptError, BlockNotFoundError } from './errors.ts';
-import { assertObjectSize, blockLinks, cidString, hasLinks, DEFAULT_MAX_OBJECT_SIZE, importOptions, parseCid, verifyBlock } from './layout.ts';
-import { isLoopbackMultiaddr, validateListen, validatePeers, type PeerAddress } from './peers.ts';
+import { assertObjectSize, concat, blockLinks, cidString, hasLinks, DEFAULT_MAX_OBJECT_SIZE, importOptions, parseCid, verifyBlock } from './layout.ts';
+import { validateListen, validatePeers } from './peers.ts';
 import type { BlockStorage, Cid } from './types.ts';
 
 export interface HeliaStorageOptions {
@@ -59,8 +53,20 @@ export interface HeliaStorage extends BlockStorage {
   connections(): string[];
 }
 
-const RECONNECT_INTERVAL_MS = 5_000;
-const DIAL_TIMEOUT_MS = 5_000;
+
+/**
+ * Helia's node class without the `helia` package index: the index also loads
+ * @helia/http, @helia/libp2p with every default transport and bitswap (about
+ * 70 MB of resident memory) even for createHeliaLight. The class itself is
+ * what createHeliaLight constructs (helia 7.1.15, pinned); the package does
+ * not export its file, so it is reached by URL next to the index.
+ */
+async function createHeliaCore(init: Partial<HeliaInit>): Promise<Helia> {
+  const url = import.meta.resolve('helia').replace(/index\.js$/, 'helia.js');
+  const core = (await import(url)) as { Helia: new (init: Partial<HeliaInit> & { name: string; version: string }) => Helia };
+  return new core.Helia({ name: 'helia', version: HELIA_VERSION, ...init });
+}
+const HELIA_VERSION = '7.1.15';
 
 /**
  * Opens (creating if needed) the Helia store in `options.dir`.
@@ -81,8 +87,9 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
   // open() may have just created these directories; make their entries durable.
   await Promise.all([syncDir(options.dir), syncDir(path.dirname(path.resolve(options.dir)))]);
 
-  let helia: Helia = createHeliaLight({ blockstore, datastore });
-  if (networked) helia = withBitswap(withLibp2pLight(helia, libp2pOptions(listen, peers)));
+  let helia: Helia = await createHeliaCore({ blockstore, datastore });
+  const network = networked ? await import('./helia-network.ts') : null;
+  if (network !== null) helia = network.withLoopbackNetwork(helia, listen, peers);
   try {
     await helia.start();
   } catch (err) {
@@ -93,7 +100,7 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
   }
   const libp2p = networked ? (helia as HeliaWithLibp2p).libp2p : null;
   const fs = unixfs(helia);
-  const stopDialling = libp2p === null ? () => undefined : keepPeersConnected(libp2p, peers, log);
+  const stopDialling = libp2p === null || network === null ? () => undefined : network.keepPeersConnected(libp2p, peers, log);
   log.info({ networked, peers: peers.length, listen: libp2p?.getMultiaddrs().map(String) ?? [] }, 'storage opened');
 
   /** Options for reads that may have to wait for peers. */
@@ -237,50 +244,6 @@ function notFound(err: unknown, root: CID): unknown {
   return name !== undefined && missing.includes(name) ? new BlockNotFoundError(cidString(root)) : err;
 }
 
-function libp2pOptions(listen: string[], peers: PeerAddress[]): Parameters<typeof withLibp2pLight>[1] {
-  const allowed = new Set(peers.map((p) => p.peerId));
-  return {
-    addresses: { listen },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() },
-    // No discovery, no DHT, no bootstrap list: the only outgoing dials are the
-    // configured peers, and the gater refuses anything else even if asked.
-    connectionGater: {
-      denyDialMultiaddr: (ma) => !isLoopbackMultiaddr(ma.toString()),
-      denyDialPeer: (peerId) => !allowed.has(peerId.toString()),
-      denyInboundConnection: (conn) => !isLoopbackMultiaddr(conn.remoteAddr.toString()),
-    },
-  };
-}
-
-/** Dials the configured peers now and redials any that dropped, until the returned stop is called. */
-function keepPeersConnected(libp2p: HeliaWithLibp2p['libp2p'], peers: PeerAddress[], log: Logger): () => void {
-  if (peers.length === 0) return () => undefined;
-  const controller = new AbortController();
-  const dialMissing = (): void => {
-    const connected = new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()));
-    for (const peer of peers) {
-      if (connected.has(peer.peerId)) continue;
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]);
-      libp2p.dial(multiaddr(peer.addr), { signal }).then(
-        () => log.info({ peer: peer.addr }, 'connected to storage peer'),
-        (err: unknown) => {
-          if (!controller.signal.aborted) log.warn({ peer: peer.addr, err: (err as Error).message }, 'could not reach storage peer');
-        },
-      );
-    }
-  };
-  dialMissing();
-  const timer = setInterval(dialMissing, RECONNECT_INTERVAL_MS);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    controller.abort();
-  };
-}
-
 /**
  * Walks a DAG depth-first, one block at a time, for pins.add/rm. Helia's own
  * walkers run a job queue and re-throw a failed block read with
@@ -380,15 +343,4 @@ async function collect(val: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Ui
   const parts: Uint8Array[] = [];
   for await (const part of val) parts.push(part);
   return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

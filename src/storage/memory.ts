@@ -7,7 +7,7 @@ import { importFile } from 'ipfs-unixfs-importer';
 import type { CID } from 'multiformats/cid';
 import { ValidationError } from '../errors/index.ts';
 import { BlockNotFoundError } from './errors.ts';
-import { assertObjectSize, blockLinks, cidString, DEFAULT_MAX_OBJECT_SIZE, hasLinks, importOptions, parseCid, verifyBlock } from './layout.ts';
+import { assertObjectSize, concat, blockLinks, cidString, DEFAULT_MAX_OBJECT_SIZE, hasLinks, importOptions, parseCid, verifyBlock } from './layout.ts';
 import type { BlockStorage, Cid } from './types.ts';
 
 export interface MemoryStorageOptions {
@@ -112,17 +112,6 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       blocks.delete(cidString(parseCid(cid)));
     },
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 function flipFirstByte(bytes: Uint8Array): Uint8Array {

@@ -13,6 +13,7 @@
 // - bodies are shared by COPY and counted by triggers (refcount), so a copy
 //   costs no message bytes and the last expunge frees them.
 import type { DatabaseSync } from 'node:sqlite';
+import { migrate as runMigrations } from '../../sqlite/migrate.ts';
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -153,25 +154,5 @@ export function configure(db: DatabaseSync, memory: boolean): void {
 
 /** Brings the schema up to date. Each migration commits on its own. */
 export function migrate(db: DatabaseSync): void {
-  const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
-  let version = row?.user_version ?? 0;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`database schema version ${version} is newer than this Sealpost (${MIGRATIONS.length})`);
-  }
-  while (version < MIGRATIONS.length) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      // Re-read inside the write lock: another process may have migrated meanwhile.
-      const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-      if (current === version) {
-        db.exec(MIGRATIONS[version] as string);
-        db.exec(`PRAGMA user_version = ${version + 1}`);
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-    version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  }
+  runMigrations(db, MIGRATIONS, 'mail store');
 }
