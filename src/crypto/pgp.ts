@@ -309,7 +309,11 @@ async function checkSignatures(
 /** ASCII armor (RFC 4880 §6.2, "PGP MESSAGE") of a binary OpenPGP message. */
 export async function armorMessage(binary: Uint8Array): Promise<string> {
   const openpgp = await pgp();
-  return openpgp.armor(openpgp.enums.armor.message, binary);
+  // With the CRC-24 line: GnuPG 2.2 misreads armor without it whenever the
+  // base64 ends without "=" padding (a third of all messages): it reads on
+  // into the END line and fails. RFC 9580 §6.1 forbids the checksum only for
+  // v2 SEIPD and v6 signatures; encryptMessage makes v1 SEIPD.
+  return openpgp.armor(openpgp.enums.armor.message, binary, undefined, undefined, undefined, true);
 }
 
 // --- public keys ---------------------------------------------------------------

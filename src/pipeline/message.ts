@@ -38,6 +38,16 @@ export function ensureMessageId(raw: Uint8Array, hostname: string): { raw: Uint8
   return { raw: Buffer.concat([Buffer.from(`Message-ID: <${messageId}>\r\n`, 'latin1'), raw]), messageId };
 }
 
+/** The message without its Bcc: fields (header only; RFC 5322 §3.6.3). */
+export function withoutBcc(raw: Uint8Array): Uint8Array {
+  const fields = headerFields(raw);
+  if (!fields.some((f) => f.lowerName === 'bcc')) return raw;
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const headerEnd = fields.reduce((end, f) => Math.max(end, f.raw.byteOffset - raw.byteOffset + f.raw.byteLength), 0);
+  const kept = fields.filter((f) => f.lowerName !== 'bcc').map((f) => f.raw);
+  return Buffer.concat([...kept, buf.subarray(headerEnd)]);
+}
+
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** "7d", "24h", "90m", "2w" → milliseconds; null when it is not that form. */

@@ -28,7 +28,7 @@ import type { Smarthost } from '../relay/types.ts';
 import type { BlockStorage } from '../storage/types.ts';
 import type { Submission, Submitter } from '../smtp/types.ts';
 import { NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
-import { ensureMessageId, headerFields, requestedExpiry } from './message.ts';
+import { ensureMessageId, headerFields, requestedExpiry, withoutBcc } from './message.ts';
 
 export interface OutboundOptions {
   store: MailStore;
@@ -70,7 +70,9 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     if (signingKey === null) throw new SenderLockedError(sender.address);
     const senderSecrets = await store.getSecrets(sender.id);
 
-    const { raw, messageId } = ensureMessageId(normalizeCrlf(submission.raw), hostname);
+    // Bcc: goes nowhere (RFC 5322 §3.6.3; Postfix's cleanup does the same):
+    // inside the ciphertext every recipient would read the blind copies.
+    const { raw, messageId } = ensureMessageId(withoutBcc(normalizeCrlf(submission.raw)), hostname);
     const fields = headerFields(raw);
     const time = now();
     const expires = requestedExpiry(fields, time);
@@ -99,11 +101,14 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     const cid = await storage.put(ciphertext);
     const messageHash = createHash('sha256').update(raw).digest('hex');
     const { seq } = await ledger.append({ cid, messageHash, sender: senderSecrets.fingerprint, time, expires });
-    if (locals.length > 0) {
-      await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
-    }
+    // Relaying comes before queueing local copies: when the provider defers,
+    // the client is told 451 and retries, and local recipients must not have
+    // received the first attempt already.
     if (outside.length > 0 && relay !== null) {
       await relayOutside({ from: submission.from, raw, ciphertext, outside, autocrypt: autocryptHeader(sender.address, senderSecrets.publicKey) });
+    }
+    if (locals.length > 0) {
+      await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
     }
     log.info({ session: submission.sessionId, cid, seq, local: locals.length, outside: outside.length, bytes: raw.byteLength, expires }, 'sealed');
     if (locals.length > 0) options.onQueued?.(locals);

@@ -31,7 +31,7 @@ const MAX_CONNECTIONS = 4;
 const MAX_REQUEUES = 1;
 
 /** Errors without an SMTP reply that a retry will not cure. */
-const PERMANENT_WITHOUT_REPLY = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS', 'ECONFIG', 'EREQUIRETLS']);
+const PERMANENT_WITHOUT_REPLY = new Set(['EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS', 'ECONFIG', 'EREQUIRETLS']);
 /** Failures of the connection itself (TLS included) are temporary whatever
  *  reply came with them: a 5xx to STARTTLS may be a man in the middle
  *  stripping TLS, which is no verdict on the message. */
@@ -136,7 +136,10 @@ export function createSmarthost(config: RelayConfig, options: SmarthostOptions):
     }
     const reply = typeof err.responseCode === 'number' ? err.responseCode : undefined;
     let relayCode: RelayErrorCode;
-    if (code !== undefined && CONNECTION_FAILURES.has(code)) relayCode = 'RELAY_TEMPORARY';
+    // A refused login is the gateway's configuration, not the message: defer
+    // (as Postfix does on SASL failure) so the client keeps the message and
+    // retries once relay.user/password are fixed.
+    if (code !== undefined && (CONNECTION_FAILURES.has(code) || code === 'EAUTH' || code === 'ENOAUTH')) relayCode = 'RELAY_TEMPORARY';
     else if (reply !== undefined && reply >= 400) relayCode = isPermanentReply(reply) ? 'RELAY_REJECTED' : 'RELAY_TEMPORARY';
     else if (reply === undefined && code !== undefined && PERMANENT_WITHOUT_REPLY.has(code)) relayCode = 'RELAY_REJECTED';
     else relayCode = 'RELAY_TEMPORARY';

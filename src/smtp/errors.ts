@@ -26,7 +26,8 @@ const TABLE: Record<string, { code: number; text: string; own?: true }> = {
   NO_RELAY: { code: 550, text: '5.1.1', own: true },
   SENDER_LOCKED: { code: 451, text: '4.7.0', own: true },
   LOCKED: { code: 451, text: '4.7.0', own: true },
-  RELAY_TEMPORARY: { code: 451, text: '4.4.1 The outside provider (smarthost) could not be reached or deferred the message; try again later' },
+  // The relay's message names the recipients and quotes the provider's reply (password scrubbed).
+  RELAY_TEMPORARY: { code: 451, text: '4.4.1', own: true },
   RELAY_REJECTED: { code: 554, text: '5.7.1', own: true },
   BLOCK_NOT_FOUND: { code: 451, text: '4.3.0 Storage error, try again later' },
   BLOCK_CORRUPT: { code: 451, text: '4.3.0 Storage error, try again later' },

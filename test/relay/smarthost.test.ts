@@ -160,7 +160,7 @@ function authSink(key: string, cert: string, extra: Partial<SMTPServerOptions> =
   });
 }
 
-test("'starttls' with AUTH PLAIN: upgraded before login; a wrong password is RELAY_REJECTED 535 and never shown", async (t) => {
+test("'starttls' with AUTH PLAIN: upgraded before login; a wrong password is RELAY_TEMPORARY 535 (the gateway's setup, not the message) and never shown", async (t) => {
   const { key, cert } = await tlsMaterial();
   const sink = await authSink(key, cert);
   t.teardown(sink.close);
@@ -178,13 +178,13 @@ test("'starttls' with AUTH PLAIN: upgraded before login; a wrong password is REL
   const wrong = createSmarthost(relayConfig({ port: sink.port, security: 'starttls', user: USER, password: wrongPassword }), { logger: capture.logger, tls: { ca: cert } });
   t.teardown(wrong.close);
   const error = await t.throwsAsync(wrong.send({ from: USER, to: ['bob@example.net'], raw: MESSAGE }), { instanceOf: RelayError });
-  t.is(error?.code, 'RELAY_REJECTED');
+  t.is(error?.code, 'RELAY_TEMPORARY');
   t.is(error?.responseCode, 535);
   t.deepEqual(error?.recipients, ['bob@example.net']);
   const verifyError = await t.throwsAsync(wrong.verify(), { instanceOf: RelayError });
-  t.is(verifyError?.code, 'RELAY_REJECTED');
+  t.is(verifyError?.code, 'RELAY_TEMPORARY');
   t.is(sink.received.length, 1);
-  t.true(capture.text().includes('RELAY_REJECTED'), 'the failure was logged');
+  t.true(capture.text().includes('RELAY_TEMPORARY'), 'the failure was logged');
   for (const secret of [PASSWORD, wrongPassword, Buffer.from(`\0${USER}\0${wrongPassword}`).toString('base64')]) {
     for (const text of [error?.message ?? '', verifyError?.message ?? '', JSON.stringify(error), String(error?.stack), capture.text()]) {
       t.false(text.includes(secret));
