@@ -312,6 +312,19 @@ function toChainError(error: unknown, what: string): unknown {
   const unavailable = error.walk(
     (e) => e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof SocketClosedError || e instanceof WaitForTransactionReceiptTimeoutError,
   );
-  if (unavailable !== null) return new ChainError('CHAIN_UNAVAILABLE', `${what}: the chain node did not answer (${error.shortMessage})`, { cause: error });
+  if (unavailable !== null) {
+    // Name the node and the network-level reason (ECONNREFUSED, a timeout): viem's
+    // shortMessage alone ("HTTP request failed.") does not tell a user what to fix.
+    const at = unavailable instanceof HttpRequestError ? ` at ${unavailable.url}` : '';
+    return new ChainError('CHAIN_UNAVAILABLE', `${what}: the chain node${at} did not answer (${rootCause(error)})`, { cause: error });
+  }
   return new ChainError('CHAIN_REJECTED', `${what}: ${error.shortMessage}`, { cause: error });
+}
+
+/** The innermost cause's message, e.g. "connect ECONNREFUSED 127.0.0.1:8545", else viem's short message. */
+function rootCause(error: BaseError): string {
+  let inner: unknown = error;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  if (inner === error || !(inner instanceof Error)) return error.shortMessage;
+  return inner instanceof BaseError ? inner.shortMessage : inner.message;
 }

@@ -35,7 +35,9 @@ export interface EvmLedgerOptions extends ChainTuning {
  */
 export async function openEvmLedger(options: EvmLedgerOptions): Promise<Ledger> {
   const { path, rpcUrl, contract, privateKey, batchSize, batchIntervalMs, logger, retryBaseMs, passive, ...tuning } = options;
-  const anchorer = await createEvmAnchorer({ ...tuning, rpcUrl, contract, privateKey, ...(logger ? { logger } : {}) });
+  // Passive (`sealpost verify`) never anchors: its "anchoring will retry" warning
+  // would be wrong, and verify's anchor step already says the chain is unavailable.
+  const anchorer = await createEvmAnchorer({ ...tuning, rpcUrl, contract, privateKey, ...(logger && passive !== true ? { logger } : {}) });
   let log: RecordLog | undefined;
   try {
     log = openRecordLog({ path });
