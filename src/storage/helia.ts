@@ -17,16 +17,17 @@ import { unixfs } from '@helia/unixfs';
 import { FsBlockstore } from 'blockstore-fs';
 import { NextToLast } from 'blockstore-fs/sharding';
 import { FsDatastore } from 'datastore-fs';
-import type { GraphNode, GraphWalker, GraphWalkerComponents, Helia, HeliaInit, WalkOptions } from 'helia';
-import { createUnsafe } from 'multiformats/block';
+import type { Helia, HeliaInit } from 'helia';
+import * as raw from 'multiformats/codecs/raw';
 import type { CID } from 'multiformats/cid';
 import type { Logger } from 'pino';
 import { SealpostError, ValidationError } from '../errors/index.ts';
 import { silentLogger } from '../log.ts';
 import { syncDir, withDirSyncBatch, writeFileDurable } from './durable-file.ts';
 import { BlockCorruptError, BlockNotFoundError } from './errors.ts';
-import { assertObjectSize, concat, blockLinks, cidString, hasLinks, DEFAULT_MAX_OBJECT_SIZE, importOptions, parseCid, verifyBlock } from './layout.ts';
+import { assertObjectSize, concat, blockLinks, cidString, hasLinks, DEFAULT_MAX_OBJECT_SIZE, importOptions, parseCid, singleBlockCid, verifyBlock } from './layout.ts';
 import { validateListen, validatePeers } from './peers.ts';
+import { openPinSet } from './pins.ts';
 import type { BlockStorage, Cid } from './types.ts';
 
 export interface HeliaStorageOptions {
@@ -107,34 +108,7 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
   const fetchOptions = (): { offline: boolean; signal?: AbortSignal } =>
     networked ? { offline: false, signal: AbortSignal.timeout(fetchTimeoutMs) } : { offline: true };
 
-  // Pin records are per root; one pin change at a time per root keeps the
-  // datastore's reference counts right when the same bytes are put twice at once.
-  const pinning = new Map<string, Promise<void>>();
-  const exclusive = async (root: CID, fn: () => Promise<void>): Promise<void> => {
-    const key = cidString(root);
-    for (let busy = pinning.get(key); busy !== undefined; busy = pinning.get(key)) await busy.catch(() => undefined);
-    const job = fn();
-    pinning.set(key, job);
-    try {
-      await job;
-    } finally {
-      pinning.delete(key);
-    }
-  };
-  const addPin = (root: CID, options: { offline: boolean; signal?: AbortSignal }): Promise<void> =>
-    exclusive(root, async () => {
-      try {
-        for await (const _ of helia.pins.add(root, { ...options, walker: sequentialWalker })) { /* walk every block */ }
-      } catch (err) {
-        if ((err as Error).name !== 'AlreadyPinnedError') throw err;
-      }
-    });
-  const removePin = (root: CID): Promise<void> =>
-    exclusive(root, async () => {
-      // `offline` reaches the blockstore through the walker, though RmOptions does not declare it.
-      const localOnly: Parameters<Helia['pins']['rm']>[1] & { offline: boolean } = { offline: true, walker: sequentialWalker };
-      for await (const _ of helia.pins.rm(root, localOnly)) { /* walk every block */ }
-    });
+  const pins = openPinSet(path.join(options.dir, 'pins.db'));
 
   /**
    * Every block of the DAG under `cid` is on the local disk. Leaves are not
@@ -160,9 +134,13 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
     async put(bytes) {
       assertObjectSize(bytes, maxObjectSize);
       return withDirSyncBatch(async () => {
-        const root = await fs.addBytes(bytes, importOptions());
-        await addPin(root, { offline: true });
-        return cidString(root);
+        // One chunk (every ordinary message): the raw block the importer would
+        // make, written directly; larger objects go through UnixFS.
+        const root = singleBlockCid(bytes) ?? (await fs.addBytes(bytes, importOptions()));
+        if (root.code === raw.code) await blockstore.put(root, bytes);
+        const cid = cidString(root);
+        pins.add(cid);
+        return cid;
       });
     },
 
@@ -183,33 +161,24 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
 
     async pin(cid) {
       const root = parseCid(cid);
-      try {
-        await addPin(root, fetchOptions());
-      } catch (err) {
-        throw notFound(err, root);
+      // Every block must be here (fetched from peers if need be) and sound.
+      if (!(await hasLocally(root))) {
+        try {
+          for await (const _ of fs.cat(root, fetchOptions())) { /* stores what peers send */ }
+        } catch (err) {
+          throw notFound(err, root);
+        }
+        if (!(await hasLocally(root))) throw new BlockNotFoundError(cidString(root));
       }
+      pins.add(cidString(root));
     },
 
     async unpin(cid) {
-      const root = parseCid(cid);
-      try {
-        await removePin(root);
-      } catch (err) {
-        // Unknown CIDs are ignored; a damaged block still surfaces.
-        if (notFound(err, root) instanceof BlockNotFoundError) return;
-        throw err;
-      }
+      pins.remove(cidString(parseCid(cid)));
     },
 
     async isPinned(cid) {
-      const root = parseCid(cid);
-      try {
-        await helia.pins.get(root);
-        return true;
-      } catch (err) {
-        if ((err as Error).name === 'NotFoundError') return false;
-        throw err;
-      }
+      return pins.has(cidString(parseCid(cid)));
     },
 
     async close() {
@@ -218,6 +187,7 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
       stopDialling();
       await helia.stop();
       datastore.seal();
+      pins.close();
       log.info('storage closed');
     },
 
@@ -244,35 +214,6 @@ function notFound(err: unknown, root: CID): unknown {
   return name !== undefined && missing.includes(name) ? new BlockNotFoundError(cidString(root)) : err;
 }
 
-/**
- * Walks a DAG depth-first, one block at a time, for pins.add/rm. Helia's own
- * walkers run a job queue and re-throw a failed block read with
- * `generator.throw()`, which leaves an unhandled rejection when a block is
- * missing or corrupt; here a failed read simply throws to the caller.
- */
-function sequentialWalker(components: GraphWalkerComponents): GraphWalker {
-  return {
-    async *walk<T>(root: CID, options: WalkOptions<T> = {}): AsyncGenerator<GraphNode<T>> {
-      const maxDepth = options.depth ?? Infinity;
-      const stack: Array<{ cid: CID; depth: number; path: CID[] }> = [{ cid: root, depth: 0, path: [root] }];
-      for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-        const { cid, depth, path: trail } = next;
-        const parts: Uint8Array[] = [];
-        for await (const part of components.blockstore.get(cid, options)) parts.push(part);
-        const bytes = concat(parts);
-        const block = createUnsafe({ cid, bytes, codec: await components.getCodec(cid.code) });
-        if (depth < maxDepth) {
-          const links = blockLinks(cid, bytes);
-          for (let i = links.length - 1; i >= 0; i--) {
-            const link = links[i];
-            if (link !== undefined) stack.push({ cid: link, depth: depth + 1, path: [...trail, link] });
-          }
-        }
-        yield { block, depth, path: trail } as GraphNode<T>;
-      }
-    },
-  };
-}
 
 /**
  * blockstore-fs with durable writes and verified reads. File naming is

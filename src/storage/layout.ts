@@ -11,6 +11,7 @@ import type { ImporterOptions } from 'ipfs-unixfs-importer';
 import { base32 } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
+import { create as createDigest } from 'multiformats/hashes/digest';
 import { LimitError, ValidationError } from '../errors/index.ts';
 import { BlockCorruptError } from './errors.ts';
 import type { Cid } from './types.ts';
@@ -18,7 +19,7 @@ import type { Cid } from './types.ts';
 /** Largest object `put` accepts unless configured otherwise (a message's ciphertext). */
 export const DEFAULT_MAX_OBJECT_SIZE = 64 * 1024 * 1024;
 
-const CHUNK_SIZE = 1024 * 1024;
+export const CHUNK_SIZE = 1024 * 1024;
 const SHA2_256 = 0x12;
 const IDENTITY = 0x00;
 
@@ -105,4 +106,14 @@ export function concat(parts: Uint8Array[]): Uint8Array {
     at += p.byteLength;
   }
   return out;
+}
+
+/**
+ * The CID `put` gives an object of one chunk (1 ≤ size ≤ CHUNK_SIZE): with
+ * raw leaves and reduceSingleLeafToSelf the UnixFS importer makes it a single
+ * raw block, CIDv1 raw sha2-256 (`bafkrei…`), so it can be written directly.
+ */
+export function singleBlockCid(bytes: Uint8Array): CID | null {
+  if (bytes.byteLength === 0 || bytes.byteLength > CHUNK_SIZE) return null;
+  return CID.createV1(raw.code, createDigest(SHA2_256, createHash('sha256').update(bytes).digest()));
 }
