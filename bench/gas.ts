@@ -1,7 +1,7 @@
 // Benchmark part "gas": what the EVM ledger spends on chain per message.
 // Starts a private anvil on loopback, deploys SealpostAnchor, opens the real
 // EVM ledger (ledger/evm/ledger.ts) on a temp SQLite file, appends full
-// batches of records (default 1,000), flushes, and reads each anchoring
+// batches of records (default 1,000), anchors them (ledger.anchor()), and reads each anchoring
 // transaction's receipt straight from the node (eth_getTransactionReceipt on
 // the tx named in the record's proof). Target: under 100 gas per message.
 // Two batches are anchored: the first pays for a fresh storage slot of the
@@ -107,7 +107,7 @@ export async function runGas(options: GasOptions): Promise<GasResult> {
           seq++;
           await ledger.append(await recordFor(seq, time));
         }
-        await ledger.flush();
+        await ledger.anchor();
         const proof = await ledger.prove(firstSeq);
         if (proof === null) throw new Error(`record ${firstSeq} has no proof after flush`);
         if (proof.anchor.kind !== 'evm') throw new Error(`record ${firstSeq} is anchored as ${proof.anchor.kind}`);
@@ -126,7 +126,7 @@ export async function runGas(options: GasOptions): Promise<GasResult> {
       deployGas: Number(deployed.gasUsed),
       batches,
       perMessage: Math.max(...batches.map((b) => b.perMessage)),
-      setting: `EVM ledger (ledger/evm) against a private anvil ${anvilVersion} on loopback, SealpostAnchor deployed by the benchmark; ${options.batches} batches of ${options.batch} records appended through the ledger and anchored by flush(); gas from eth_getTransactionReceipt of the tx in each batch's proof`,
+      setting: `EVM ledger (ledger/evm) against a private anvil ${anvilVersion} on loopback, SealpostAnchor deployed by the benchmark; ${options.batches} batches of ${options.batch} records appended through the ledger and anchored by ledger.anchor(); gas from eth_getTransactionReceipt of the tx in each batch's proof`,
     };
   } finally {
     await anvil.stop();

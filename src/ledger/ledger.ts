@@ -231,7 +231,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       return appended;
     },
 
-    async flush() {
+    async anchor() {
       if (closed) throw new LedgerClosedError();
       return exclusive(async () => {
         while (log.closeBatch(batchSize, now()) !== null);

@@ -110,7 +110,7 @@ export interface Ledger {
   append(record: LedgerRecord): Promise<AppendedRecord>;
 
   /** Closes the open batch now and anchors every batch not yet anchored. Returns the batches anchored. */
-  flush(): Promise<Batch[]>;
+  anchor(): Promise<Batch[]>;
 
   /** The record at `seq`, or null. */
   get(seq: number): Promise<LedgerRecord | null>;

@@ -85,6 +85,8 @@ export function createBodyCipher(keys: CacheKeySource): BodyCipher {
       try {
         const head = decipher.update(body);
         const tail = decipher.final();
+        // GCM is a stream mode: final() gives nothing more, so no second copy of the body.
+        if (tail.byteLength === 0) return new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
         const out = new Uint8Array(head.byteLength + tail.byteLength);
         out.set(head, 0);
         out.set(tail, head.byteLength);

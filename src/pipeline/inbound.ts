@@ -28,7 +28,7 @@ export interface InboundOptions {
   keyring: KeyRing;
   directory: Pick<KeyDirectory, 'findByKeyId' | 'learnAutocrypt'>;
   storage: Pick<BlockStorage, 'get'>;
-  ledger: Pick<Ledger, 'prove' | 'onAnchored' | 'flush'>;
+  ledger: Pick<Ledger, 'prove' | 'onAnchored' | 'anchor'>;
   /** learn senders' keys from Autocrypt headers (config keys.autocrypt) */
   autocrypt: boolean;
   logger: Logger;
@@ -170,7 +170,7 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
         for (const id of unlocked) if ((await store.pendingDeliveries(id, 1)).length > 0) waiting = true;
         if (waiting) {
           try {
-            await ledger.flush();
+            await ledger.anchor();
           } catch (error) {
             // A chain that is down must not block logins: the mail comes once anchored.
             log.warn({ err: (error as Error).message }, 'could not anchor the open batch at login');

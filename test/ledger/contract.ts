@@ -20,7 +20,7 @@ export interface LedgerUnderTest {
    *  with write access to the database would), keeping it well-formed. */
   tamper(seq: number): Promise<void>;
   /** Opens the backend again on the same store, after the contract closed
-   *  `ledger` without flushing (what a crash leaves behind). */
+   *  `ledger` without anchoring (what a crash leaves behind). */
   reopen?(options: LedgerTestOptions): Promise<Ledger>;
   /** Closes whatever is open and removes the store. */
   cleanup(): Promise<void>;
@@ -87,7 +87,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     }
   };
 
-  test(`${name}: append, flush, prove and verify: record, merkle and anchor steps pass`, async (t) => {
+  test(`${name}: append, anchor, prove and verify: record, merkle and anchor steps pass`, async (t) => {
     const { ledger } = await setup(t, { batchSize: 100, batchIntervalMs: LONG });
     const records = [0, 1, 2].map((i) => sampleRecord(i));
     const appended = [];
@@ -95,7 +95,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     t.deepEqual(appended.map((a) => a.seq), [appended[0]!.seq, appended[0]!.seq + 1, appended[0]!.seq + 2]);
     t.true(appended[0]!.seq >= 1);
     t.deepEqual(appended.map((a) => a.leaf), records.map((r) => leafHash(r)));
-    const batches = await ledger.flush();
+    const batches = await ledger.anchor();
     t.is(batches.length, 1);
     t.like(batches[0], { firstSeq: appended[0]!.seq, size: 3 });
     t.regex(batches[0]!.root, /^[0-9a-f]{64}$/);
@@ -111,7 +111,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
       // a proof survives a round trip through JSON (it is handed to people as a file)
       t.true((await ledger.verify(JSON.parse(JSON.stringify(proof)) as Proof)).ok);
     }
-    t.deepEqual(await ledger.flush(), [], 'nothing left to anchor');
+    t.deepEqual(await ledger.anchor(), [], 'nothing left to anchor');
   });
 
   test(`${name}: batches close by size: batchSize 4, 10 appends → 4, 4, 2`, async (t) => {
@@ -119,9 +119,9 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     const anchored: Batch[] = [];
     const unsubscribe = ledger.onAnchored((b) => anchored.push(b));
     const seqs = await appendAll(ledger, 0, 10);
-    const flushed = await ledger.flush();
+    const flushed = await ledger.anchor();
     t.deepEqual(anchored.map((b) => [b.firstSeq, b.size]), [[seqs[0], 4], [seqs[4], 4], [seqs[8], 2]]);
-    t.deepEqual(flushed, anchored.slice(anchored.length - flushed.length), 'flush returns what it anchored');
+    t.deepEqual(flushed, anchored.slice(anchored.length - flushed.length), 'anchor() returns what it anchored');
     t.true(flushed.some((b) => b.size === 2));
     for (const seq of seqs) t.true((await ledger.verify(await mustProve(ledger, seq))).ok);
     unsubscribe();
@@ -130,7 +130,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     t.is(anchored.length, 3, 'an unsubscribed listener hears nothing');
   });
 
-  test(`${name}: batches close by interval: the open batch is anchored without flush`, async (t) => {
+  test(`${name}: batches close by interval: the open batch is anchored without anchor()`, async (t) => {
     const { ledger } = await setup(t, { batchSize: 1000, batchIntervalMs: 50 });
     const heard = new Promise<Batch>((resolve) => ledger.onAnchored(resolve));
     const seqs = await appendAll(ledger, 0, 2);
@@ -148,7 +148,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     const err = await t.throwsAsync(ledger.prove(seq + 1000));
     t.is((err as { code?: string }).code, 'NOT_FOUND');
     t.is(await ledger.get(seq + 1000), null);
-    await ledger.flush();
+    await ledger.anchor();
     t.truthy(await ledger.prove(seq));
   });
 
@@ -187,7 +187,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     const { ledger, tamper } = await setup(t, { batchSize: 1000, batchIntervalMs: LONG });
     const seqs = await appendAll(ledger, 0, 4);
     await tamper(seqs[3]!); // altered before its batch closes
-    await ledger.flush();
+    await ledger.anchor();
     await tamper(seqs[1]!); // altered after anchoring
     for (const seq of [seqs[1]!, seqs[3]!]) {
       const proof = await mustProve(ledger, seq);
@@ -203,7 +203,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
   test(`${name}: an altered proof fails at merkle (path, index, record, root)`, async (t) => {
     const { ledger } = await setup(t, { batchSize: 1000, batchIntervalMs: LONG });
     const seqs = await appendAll(ledger, 0, 5);
-    await ledger.flush();
+    await ledger.anchor();
     const proof = await mustProve(ledger, seqs[2]!);
     t.true(proof.path.length >= 2);
     for (let i = 0; i < proof.path.length; i++) {
@@ -223,9 +223,9 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
   test(`${name}: an altered or swapped anchor fails at anchor`, async (t) => {
     const { ledger } = await setup(t, { batchSize: 1000, batchIntervalMs: LONG });
     const [a] = await appendAll(ledger, 0, 2);
-    await ledger.flush();
+    await ledger.anchor();
     const [b] = await appendAll(ledger, 2, 3);
-    await ledger.flush();
+    await ledger.anchor();
     const pa = await mustProve(ledger, a!);
     const pb = await mustProve(ledger, b!);
     t.not(pa.batch.id, pb.batch.id);
@@ -247,7 +247,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     }
     const seqs = await appendAll(under.ledger, 0, 5);
     t.is(await under.ledger.prove(seqs[0]!), null);
-    await under.ledger.close(); // no flush: the batch is still open, as after a crash
+    await under.ledger.close(); // no anchor(): the batch is still open, as after a crash
     const ledger = await under.reopen({ batchSize: 1000, batchIntervalMs: 50 });
     await eventually(async () => (await ledger.prove(seqs[4]!)) !== null, 10_000, 'the records to be anchored after reopening');
     for (const [i, seq] of seqs.entries()) {
@@ -262,7 +262,7 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     const anchored: Batch[] = [];
     ledger.onAnchored((b) => anchored.push(b));
     const seqs = await appendAll(ledger, 0, 1000);
-    await ledger.flush();
+    await ledger.anchor();
     t.deepEqual(anchored.map((b) => b.size), [1000]);
     const picks = [0, 1, 2, 255, 256, 511, 512, 767, 998, 999];
     for (let i = 0; i < 10; i++) picks.push(Math.floor(Math.random() * 1000));

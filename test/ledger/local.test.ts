@@ -108,7 +108,7 @@ test('local: the file ledger keeps its proofs and node key across reopening', as
   const options = { path: path.join(dir, 'ledger.db'), nodeKeyFile: path.join(dir, 'node-key.pem'), batchSize: 10, batchIntervalMs: 60_000 };
   const first = await openLocalLedger(options);
   const { seq } = await first.append(sampleRecord(0));
-  await first.flush();
+  await first.anchor();
   const before = await first.prove(seq);
   await first.close();
   t.like(await t.throwsAsync(first.append(sampleRecord(1))), { code: 'CLOSED' });
@@ -124,7 +124,7 @@ test('local: checkpoints form a chain: each names the hash of the previous state
   const ledger = await openMemoryLedger({ batchSize: 2, batchIntervalMs: 60_000 });
   t.teardown(() => ledger.close());
   for (let i = 0; i < 6; i++) await ledger.append(sampleRecord(i));
-  await ledger.flush();
+  await ledger.anchor();
   const statements = [1, 2, 3].map((id) => (ledger.log.anchorOf(id) as Extract<AnchorRef, { kind: 'local' }>).statement);
   const checkpoints = statements.map(parseCheckpoint);
   t.deepEqual(checkpoints.map((c) => [c.batch, c.firstSeq, c.size, c.log]), [[1, 1, 2, ledger.key.publicKey], [2, 3, 2, ledger.key.publicKey], [3, 5, 2, ledger.key.publicKey]]);
@@ -138,7 +138,7 @@ test('local: a checkpoint signed by another key, or not canonical, does not pass
   const ledger = await openMemoryLedger({ batchSize: 10, batchIntervalMs: 60_000 });
   t.teardown(() => ledger.close());
   const { seq } = await ledger.append(sampleRecord(0));
-  await ledger.flush();
+  await ledger.anchor();
   const proof = (await ledger.prove(seq))!;
   const anchor = proof.anchor as Extract<AnchorRef, { kind: 'local' }>;
   // another node signs a statement about the same batch
@@ -228,7 +228,7 @@ test('local: anchoring failures are retried with backoff and lose no records', a
   t.teardown(() => ledger.close());
   const seqs: number[] = [];
   for (let i = 0; i < 5; i++) seqs.push((await ledger.append(sampleRecord(i))).seq);
-  const err = await t.throwsAsync(ledger.flush());
+  const err = await t.throwsAsync(ledger.anchor());
   t.like(err, { code: 'ANCHOR_FAILED', name: 'AnchorError' });
   t.is(await ledger.prove(seqs[0]!), null);
   await new Promise((r) => setTimeout(r, 250));
@@ -239,7 +239,7 @@ test('local: anchoring failures are retried with backoff and lose no records', a
   ledger.onAnchored((b) => anchored.push(b.id));
   const deadline = Date.now() + 5_000;
   while (anchored.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  t.deepEqual(anchored, [1, 2, 3], 'all batches anchored, in order, without a flush');
+  t.deepEqual(anchored, [1, 2, 3], 'all batches anchored, in order, without anchor()');
   for (const seq of seqs) t.true((await ledger.verify((await ledger.prove(seq))!)).ok);
 });
 

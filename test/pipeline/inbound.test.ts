@@ -127,7 +127,7 @@ for (const autocrypt of [true, false]) {
 
     const first = await fromExt('first contact', new Date(Date.now() - 60_000));
     await s.queue(first);
-    await s.ledger.flush();
+    await s.ledger.anchor();
     await s.inbound.drain([s.bob.id]);
     const [delivered] = await s.inboxMessages();
     if (delivered === undefined) return t.fail('not delivered');
@@ -145,7 +145,7 @@ for (const autocrypt of [true, false]) {
 
     // The next message from ext: its signature now checks out only if the key was learnt.
     await s.queue(await fromExt('second message'));
-    await s.ledger.flush();
+    await s.ledger.anchor();
     await s.inbound.drain([s.bob.id]);
     const messages = await s.inboxMessages();
     t.is(messages.length, 2);
@@ -160,7 +160,7 @@ test('a plaintext that does not match its ledger record is delivered as a placeh
   const phrase = `secret-${randomBytes(6).toString('hex')}`;
   const message = await fromExt(phrase);
   const { cid, seq } = await s.queue(message, { hash: createHash('sha256').update('some other message').digest('hex') });
-  await s.ledger.flush();
+  await s.ledger.anchor();
   await s.inbound.drain([s.bob.id]);
   const [placeholder] = await s.inboxMessages();
   if (placeholder === undefined) return t.fail('nothing delivered');
@@ -185,7 +185,7 @@ test('a delivery whose record is not anchored yet waits; anchoring (ledger.flush
   t.deepEqual(await s.inboxMessages(), []);
 
   // No drain call from here: the anchoring itself brings the pipeline back.
-  const batches = await s.ledger.flush();
+  const batches = await s.ledger.anchor();
   t.is(batches.length, 1);
   t.true(await eventually(async () => (await s.inboxMessages()).length === 1), 'delivered once anchored');
   const [delivered] = await s.inboxMessages();
