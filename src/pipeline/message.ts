@@ -38,13 +38,20 @@ export function ensureMessageId(raw: Uint8Array, hostname: string): { raw: Uint8
   return { raw: Buffer.concat([Buffer.from(`Message-ID: <${messageId}>\r\n`, 'latin1'), raw]), messageId };
 }
 
-/** The message without its Bcc: fields (header only; RFC 5322 §3.6.3). */
-export function withoutBcc(raw: Uint8Array): Uint8Array {
+/**
+ * The message without the header fields a sender must not submit:
+ * - Bcc: (RFC 5322 §3.6.3; Postfix's cleanup removes it too): inside the
+ *   ciphertext every recipient would read the blind copies;
+ * - X-Sealpost-*: the gateway's own trust fields (pipeline/view.ts); a
+ *   forged "X-Sealpost-Signature: valid" must never reach a recipient.
+ */
+export function withoutSubmitterFields(raw: Uint8Array): Uint8Array {
+  const drop = (f: HeaderField): boolean => f.lowerName === 'bcc' || f.lowerName.startsWith('x-sealpost-');
   const fields = headerFields(raw);
-  if (!fields.some((f) => f.lowerName === 'bcc')) return raw;
+  if (!fields.some(drop)) return raw;
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const headerEnd = fields.reduce((end, f) => Math.max(end, f.raw.byteOffset - raw.byteOffset + f.raw.byteLength), 0);
-  const kept = fields.filter((f) => f.lowerName !== 'bcc').map((f) => f.raw);
+  const kept = fields.filter((f) => !drop(f)).map((f) => f.raw);
   return Buffer.concat([...kept, buf.subarray(headerEnd)]);
 }
 

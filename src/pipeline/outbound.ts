@@ -28,7 +28,7 @@ import type { Smarthost } from '../relay/types.ts';
 import type { BlockStorage } from '../storage/types.ts';
 import type { Submission, Submitter } from '../smtp/types.ts';
 import { NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
-import { ensureMessageId, headerFields, requestedExpiry, withoutBcc } from './message.ts';
+import { ensureMessageId, headerFields, requestedExpiry, withoutSubmitterFields } from './message.ts';
 
 export interface OutboundOptions {
   store: MailStore;
@@ -70,9 +70,8 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     if (signingKey === null) throw new SenderLockedError(sender.address);
     const senderSecrets = await store.getSecrets(sender.id);
 
-    // Bcc: goes nowhere (RFC 5322 §3.6.3; Postfix's cleanup does the same):
-    // inside the ciphertext every recipient would read the blind copies.
-    const { raw, messageId } = ensureMessageId(withoutBcc(normalizeCrlf(submission.raw)), hostname);
+    // Bcc: and forged X-Sealpost-* fields go nowhere (see withoutSubmitterFields).
+    const { raw, messageId } = ensureMessageId(withoutSubmitterFields(normalizeCrlf(submission.raw)), hostname);
     const fields = headerFields(raw);
     const time = now();
     const expires = requestedExpiry(fields, time);
