@@ -73,6 +73,14 @@ export interface StoredRecord {
   createdAt: number;
 }
 
+export interface LogSummary {
+  records: number;
+  batches: number;
+  anchoredBatches: number;
+  /** ms since the epoch of the newest anchor, or null */
+  lastAnchoredAt: number | null;
+}
+
 /** The log as the batcher and the anchorers see it. Synchronous: SQLite calls are. */
 export interface RecordLog {
   /**
@@ -112,6 +120,8 @@ export interface RecordLog {
    * @throws LedgerCorruptError when the batch's records are not all there
    */
   batchLeaves(batchId: number): Uint8Array[];
+  /** Counts for `sealpost status`. */
+  summary(): LogSummary;
   close(): void;
   /** the connection, for tests and maintenance */
   readonly db: DatabaseSync;
@@ -267,6 +277,12 @@ class SqliteRecordLog implements RecordLog {
     const rows = this.#s.leaves.all(b.firstSeq, b.firstSeq + b.size - 1) as { leaf: Uint8Array }[];
     if (rows.length !== b.size) throw new LedgerCorruptError(`batch ${batchId} should hold ${b.size} records, the log has ${rows.length}`);
     return rows.map((r) => r.leaf);
+  }
+
+  summary(): LogSummary {
+    const records = (this.db.prepare('SELECT count(*) AS n FROM records').get() as { n: number }).n;
+    const b = this.db.prepare('SELECT count(*) AS n, count(anchor) AS anchored, max(anchored_at) AS last FROM batches').get() as { n: number; anchored: number; last: number | null };
+    return { records, batches: b.n, anchoredBatches: b.anchored, lastAnchoredAt: b.last };
   }
 
   close(): void {

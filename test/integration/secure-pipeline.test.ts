@@ -157,6 +157,9 @@ test('a message is sealed, stored and anchored; the recipient reads the original
   const middle = block.length >> 1;
   block[middle] = (block[middle] ?? 0) ^ 0xff;
   fs.writeFileSync(file, block);
+  const status = await sealpostCli(['status', '--data-dir', server.dir]);
+  t.regex(status.stdout, new RegExp(`${carol.user}\\n.*\\n {4}1 message waiting to be decrypted into INBOX`));
+  t.regex(status.stdout, /^Ledger: local checkpoints signed by the node key; 2 records in \d+ batch/m);
   const corrupt = await sealpostCli(['verify', '--data-dir', server.dir, '--cid', carolCid]);
   t.is(corrupt.code, 1);
   t.regex(corrupt.stdout, /^FAILED ciphertext .*corrupt/m);

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import { openNode } from '../../app.ts';
 import { dataPaths } from '../../config/paths.ts';
 import { readTlsMaterial } from '../../crypto/tls.ts';
+import { openRecordLog } from '../../ledger/log.ts';
 import { portsLine } from '../output.ts';
 import { readRunningGateway } from '../state.ts';
 import { DATA_DIR_OPTION, dataDirFrom, parseCommand, quietLogger, print, type Command } from '../args.ts';
@@ -15,6 +16,24 @@ folder, the TLS certificate fingerprint, and whether a gateway is running.
 
 Example:
   sealpost status --data-dir ~/sealpost`;
+
+/** One line on the ledger: backend, records, batches and the newest anchor. */
+function ledgerLine(file: string, backend: string, contract: string): string {
+  const where = backend === 'evm' ? `EVM contract ${contract || '(not deployed)'}` : 'local checkpoints signed by the node key';
+  let log;
+  try {
+    log = openRecordLog({ path: file });
+  } catch (error) {
+    return `Ledger: ${where}; ${file} cannot be read (${(error as Error).message})`;
+  }
+  try {
+    const s = log.summary();
+    const last = s.lastAnchoredAt === null ? 'none yet' : new Date(s.lastAnchoredAt).toISOString();
+    return `Ledger: ${where}; ${s.records} record${s.records === 1 ? '' : 's'} in ${s.batches} batch${s.batches === 1 ? '' : 'es'} (${s.batches - s.anchoredBatches} not anchored yet); last anchor ${last}`;
+  } finally {
+    log.close();
+  }
+}
 
 export const statusCommand: Command = {
   name: 'status',
@@ -52,7 +71,10 @@ export const statusCommand: Command = {
           counts.push(`${mailbox.name} ${st.messages}${st.unseen > 0 ? ` (${st.unseen} unseen)` : ''}`);
         }
         print(`    ${counts.join(', ')}`);
+        const waiting = (await node.store.pendingDeliveries(account.id, 10_000)).length;
+        if (waiting > 0) print(`    ${waiting} message${waiting === 1 ? '' : 's'} waiting to be decrypted into INBOX (at this account's next login)`);
       }
+      print(ledgerLine(node.paths.ledgerDb, node.config.ledger.backend, node.config.ledger.evm.contract));
     } finally {
       await node.close();
     }
