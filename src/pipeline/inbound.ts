@@ -17,7 +17,7 @@ import type { KeyRing } from '../accounts/keyring.ts';
 import { decryptMessage } from '../crypto/pgp.ts';
 import { SealpostError } from '../errors/index.ts';
 import type { KeyDirectory } from '../keys/directory.ts';
-import type { Ledger } from '../ledger/types.ts';
+import type { Ledger, Proof } from '../ledger/types.ts';
 import type { Account, AccountId, Delivery, MailStore } from '../mailstore/types.ts';
 import type { BlockStorage, Cid } from '../storage/types.ts';
 import { headerFields, headerValue } from './message.ts';
@@ -58,9 +58,15 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
   const again = new Set<AccountId>();
   let closed = false;
 
-  async function readable(delivery: Delivery, account: Account): Promise<Uint8Array | null> {
+  /** The view to deliver and its INTERNALDATE (the acceptance time), or null when it must wait. */
+  async function readable(delivery: Delivery, account: Account): Promise<{ raw: Uint8Array; time: number } | null> {
     const proof = await ledger.prove(delivery.seq);
     if (proof === null) return null; // not anchored yet: onAnchored brings us back
+    const raw = await view(delivery, account, proof);
+    return raw === null ? null : { raw, time: proof.record.time };
+  }
+
+  async function view(delivery: Delivery, account: Account, proof: Proof): Promise<Uint8Array | null> {
     const key = keyring.privateKey(account.id);
     if (key === null) return null;
     const fail = (reason: string): Uint8Array => {
@@ -121,10 +127,9 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
       let progressed = 0;
       for (const delivery of pending) {
         if (closed) return;
-        const raw = await readable(delivery, account);
-        if (raw === null) continue;
-        const proofTime = (await ledger.prove(delivery.seq))?.record.time;
-        await store.deliver(delivery.id, inbox.id, { raw, flags: [], ...(proofTime !== undefined ? { internalDate: new Date(proofTime) } : {}) });
+        const ready = await readable(delivery, account);
+        if (ready === null) continue;
+        await store.deliver(delivery.id, inbox.id, { raw: ready.raw, flags: [], internalDate: new Date(ready.time) });
         progressed++;
       }
       if (pending.length < BATCH || progressed === 0) return;
