@@ -62,7 +62,7 @@ export interface SubmitResult {
   /** gateway VmRSS before the timed run and VmHWM after it, MB */
   gatewayMemory: { idleMb: number; peakMb: number } | null;
   /** what the gateway's data directory holds afterwards (checked against what was sent) */
-  check: { ledgerRecords: number; deliveries: number; blockFiles: number; datastoreFiles: number };
+  check: { ledgerRecords: number; deliveries: number; blockFiles: number; pins: number };
   setting: string;
 }
 
@@ -313,7 +313,7 @@ function inspect(dataDir: string): SubmitResult['check'] {
     ledgerRecords: count(path.join(dataDir, 'ledger.db'), 'records'),
     deliveries: count(path.join(dataDir, 'sealpost.db'), 'deliveries'),
     blockFiles: files(path.join(dataDir, 'ipfs', 'blocks')),
-    datastoreFiles: files(path.join(dataDir, 'ipfs', 'datastore')),
+    pins: count(path.join(dataDir, 'ipfs', 'pins.db'), 'pins'),
   };
 }
 
@@ -408,7 +408,7 @@ export function submitMemoryLine(result: SubmitResult): string {
   const m = result.gatewayMemory;
   const memory = m === null ? 'Gateway RSS: not measured' : `Gateway peak RSS during submission (VmHWM): ${m.peakMb.toFixed(0)} MB (RSS after warm-up ${m.idleMb.toFixed(0)} MB)`;
   const c = result.check;
-  return `${memory}; afterwards the data directory held ${c.ledgerRecords} ledger records, ${c.deliveries} queued deliveries, ${c.blockFiles} block files and ${c.datastoreFiles} datastore (pin) files`;
+  return `${memory}; afterwards the data directory held ${c.ledgerRecords} ledger records, ${c.deliveries} queued deliveries, ${c.blockFiles} block files and ${c.pins} pins`;
 }
 
 export { TARGET_RATIO as SUBMIT_TARGET_RATIO };
