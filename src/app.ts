@@ -11,6 +11,7 @@ import { AccountService } from './accounts/service.ts';
 import type { Authenticator } from './accounts/types.ts';
 import { defaultConfig, loadConfig, saveConfig, type PortsConfig, type SealpostConfig } from './config/config.ts';
 import { dataPaths, type DataPaths } from './config/paths.ts';
+import { createPgpPool } from './crypto/pgp-pool.ts';
 import { generateTlsCertificate, readTlsMaterial, writeTlsMaterial, type TlsMaterial } from './crypto/tls.ts';
 import { NotAllowedError, NotFoundError, SealpostError } from './errors/index.ts';
 import { createImapServer, type ImapServer } from './imap/server.ts';
@@ -180,6 +181,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** an already open store (tests); the gateway then does not close it */
   store?: MailStore;
+  /** worker threads that sign+encrypt submissions (default: CPUs − 1, at least 1); 0 does it on the main thread */
+  pgpWorkers?: number;
 }
 
 export interface Gateway {
@@ -257,6 +260,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const pem = { key: tls.key, cert: tls.cert };
     const limits = config.limits;
 
+    // Sign+encrypt runs off the main thread, which serves SMTP, IMAP and storage;
+    // closed last (after the pipelines), so that running submissions finish.
+    const pgpPool = options.pgpWorkers === 0 ? null : createPgpPool(options.pgpWorkers === undefined ? {} : { size: options.pgpWorkers });
+    if (pgpPool !== null) parts.push(() => pgpPool.close());
+
     // The secure pipeline: storage, ledger, key directory, smarthost.
     const storage = await openStorage(node.paths, config, logger);
     parts.push(() => storage.close());
@@ -275,6 +283,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     parts.push(() => inbound.close());
     const submitter = createOutboundPipeline({
       store: node.store, keyring: node.keyring, directory, storage, ledger, relay, policy: config.relay.policy, logger,
+      ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }),
       onQueued: (accounts) => {
         inbound.drain(accounts.map((a) => a.id)).catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail failed'));
       },

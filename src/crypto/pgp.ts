@@ -82,7 +82,8 @@ export async function checkKeyPassphrase(armoredPrivateKey: string, passphrase: 
 
 // --- unlocked private keys -------------------------------------------------
 
-/** An account's private key, decrypted in memory (never serialised). */
+/** An account's private key, decrypted in memory (serialised only by
+ *  exportUnlockedKey, to hand it to a worker thread of this process). */
 export interface UnlockedKey {
   readonly fingerprint: string;
   /** 16-hex uppercase key ids of primary + subkeys */
@@ -116,12 +117,56 @@ export async function unlockPrivateKey(armoredPrivateKey: string, passphrase: st
   } catch {
     throw new AuthError('AUTH_FAILED', 'the password does not unlock the account key');
   }
+  return handleFor(decrypted);
+}
+
+function handleFor(decrypted: OpenPgp.PrivateKey): UnlockedKey {
   const handle: UnlockedKey = Object.freeze({
     fingerprint: decrypted.getFingerprint().toUpperCase(),
     keyIds: Object.freeze(decrypted.getKeyIDs().map((id) => id.toHex().toUpperCase())),
   });
   unlocked.set(handle, decrypted);
   return handle;
+}
+
+/**
+ * The decrypted private key as binary OpenPGP packets WITHOUT passphrase
+ * protection, for handing to a worker thread of this process
+ * (crypto/pgp-pool.ts). Never write these bytes to disk, a log or a socket;
+ * zero them once they are read.
+ * @throws TypeError when `key` was not made by unlockPrivateKey/importUnlockedKey
+ */
+export function exportUnlockedKey(key: UnlockedKey): Uint8Array {
+  const bytes = privateKeyOf(key).write();
+  // A buffer of its own, so that the caller can transfer it (postMessage transferList).
+  // (Not zeroed after copying: it could share memory with the key object.)
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
+}
+
+/**
+ * Reads what exportUnlockedKey wrote (in a worker thread) back into an
+ * UnlockedKey. Reads a copy: the caller may zero `bytes` once this resolves.
+ * @throws PgpError PGP_BAD_KEY when the bytes are not a private key with its secret material in the clear, or it fails validation
+ */
+export async function importUnlockedKey(bytes: Uint8Array): Promise<UnlockedKey> {
+  const openpgp = await pgp();
+  let privateKey: OpenPgp.PrivateKey;
+  try {
+    // The parsed key keeps views into what it was read from.
+    privateKey = await openpgp.readPrivateKey({ binaryKey: new Uint8Array(bytes) });
+  } catch (cause) {
+    throw new PgpError('PGP_BAD_KEY', 'not a readable OpenPGP private key', { cause });
+  }
+  const fingerprint = privateKey.getFingerprint().toUpperCase();
+  if (!privateKey.isDecrypted()) throw new PgpError('PGP_BAD_KEY', 'the private key is still protected by a passphrase', { fingerprint });
+  try {
+    // What decryptKey does after S2K: the secret matches the public parameters.
+    // (PrivateKey#validate is documented API, missing from openpgp's .d.ts.)
+    await (privateKey as OpenPgp.PrivateKey & { validate(): Promise<void> }).validate();
+  } catch (cause) {
+    throw new PgpError('PGP_BAD_KEY', 'the private key does not match its public key', { cause, fingerprint });
+  }
+  return handleFor(privateKey);
 }
 
 function privateKeyOf(key: UnlockedKey): OpenPgp.PrivateKey {

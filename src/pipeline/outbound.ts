@@ -46,6 +46,8 @@ export interface OutboundOptions {
   /** called after local deliveries were queued (the inbound pipeline decrypts them) */
   onQueued?: (accounts: Account[]) => void;
   now?: () => number;
+  /** sign+encrypt; default pgp.ts encryptMessage on this thread (the gateway passes its worker pool's) */
+  encrypt?: typeof encryptMessage;
 }
 
 interface Outside { address: string; armored: string | null }
@@ -55,6 +57,7 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
   const log = options.logger.child({ part: 'outbound' });
   const hostname = options.hostname ?? 'sealpost.localhost';
   const now = options.now ?? Date.now;
+  const encrypt = options.encrypt ?? encryptMessage;
 
   async function checkRecipient(_user: string, address: string): Promise<void> {
     if ((await store.getAccount(address)) !== null) return;
@@ -96,7 +99,8 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
       outside.push({ address, armored: key?.armored ?? null });
     }
 
-    const ciphertext = await encryptMessage({ data: raw, encryptionKeys: [...keys.values()], signingKey });
+    // `raw` is not handed over (a pool copies it): it is hashed and relayed below, and the SMTP layer logs its size.
+    const ciphertext = await encrypt({ data: raw, encryptionKeys: [...keys.values()], signingKey });
     const cid = await storage.put(ciphertext);
     const messageHash = createHash('sha256').update(raw).digest('hex');
     const { seq } = await ledger.append({ cid, messageHash, sender: senderSecrets.fingerprint, time, expires });
