@@ -150,7 +150,10 @@ async function imapPart(): Promise<void> {
     }
     if (imapOnly !== 'dovecot') {
       log('Filling a Sealpost store and starting the gateway...');
-      targets.push(await sealpostTarget(corpus, { starttls: values.starttls, gatewayChild: values['gateway-child'], log: path.join(OUT, 'gateway.log') }));
+      targets.push(await sealpostTarget(corpus, {
+        starttls: values.starttls, gatewayChild: values['gateway-child'], log: path.join(OUT, 'gateway.log'),
+        ...(values['cpu-prof'] ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'profile')] } : {}),
+      }));
     }
     const sessionOf = (target: Target) => async (): Promise<RawImapClient> => {
       let client = sessions.get(target);

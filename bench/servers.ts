@@ -52,7 +52,7 @@ export async function dovecotTarget(corpus: readonly CorpusMessage[], starttls: 
  * Creates a Sealpost data directory with one account, appends the corpus to
  * its INBOX through the store, then starts the gateway in a child process.
  */
-export async function sealpostTarget(corpus: readonly CorpusMessage[], options: { starttls: boolean; gatewayChild: boolean; log: string }): Promise<Target> {
+export async function sealpostTarget(corpus: readonly CorpusMessage[], options: { starttls: boolean; gatewayChild: boolean; log: string; nodeFlags?: readonly string[] }): Promise<Target> {
   const dataDir = makeTempDir('sealpost-bench-');
   // Imported lazily so that `--only dovecot` works before the gateway exists.
   const { initDataDir, openNode } = await import('../src/app.ts');
@@ -74,7 +74,7 @@ export async function sealpostTarget(corpus: readonly CorpusMessage[], options: 
     await node.close();
   }
 
-  const gateway = await startGatewayChild(dataDir, { gatewayChild: options.gatewayChild, log: options.log });
+  const gateway = await startGatewayChild(dataDir, { gatewayChild: options.gatewayChild, log: options.log, ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }) });
   return {
     name: 'Sealpost',
     host: '127.0.0.1',

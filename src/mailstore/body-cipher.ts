@@ -8,7 +8,7 @@
 // Rows written before sealing existed have no magic and are returned as they
 // are. (Only an old clear message whose first header field is named exactly
 // "SPB1" would be taken for a sealed one, and then fail to open.)
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { LockedError, UnreadableError } from '../errors/index.ts';
 import type { AccountId } from './types.ts';
 
@@ -46,12 +46,21 @@ const aad = (accountId: AccountId): Buffer => Buffer.from(String(accountId), 'as
 
 /** AES-256-GCM body cipher over the given key source. */
 export function createBodyCipher(keys: CacheKeySource): BodyCipher {
-  const keyOf = (accountId: AccountId): Uint8Array => {
+  // A raw key makes Node build a KeyObject on every createCipheriv (about 20 µs,
+  // 12% of a whole-mailbox download); one per key buffer instead. Keyed weakly on
+  // the key source's buffer, so it goes when the key ring forgets the key.
+  const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+  const keyOf = (accountId: AccountId): KeyObject => {
     const key = keys.cacheKey(accountId);
     if (key === null) throw new LockedError();
     // A wrong-sized key is a programming error in the key source, never user input.
     if (key.byteLength !== KEY_BYTES) throw new Error(`cache key of account ${accountId} has ${key.byteLength} bytes, expected ${KEY_BYTES}`);
-    return key;
+    let keyObject = keyObjects.get(key);
+    if (keyObject === undefined) {
+      keyObject = createSecretKey(key);
+      keyObjects.set(key, keyObject);
+    }
+    return keyObject;
   };
   return {
     seal(accountId, plain) {
