@@ -1,26 +1,14 @@
 // A user's day with real clients on loopback: nodemailer submits over SMTP
 // (STARTTLS and implicit TLS), imapflow reads over IMAP (TLS), waits in IDLE
 // for new mail, replies, files, flags and deletes, the way Thunderbird does.
-import fs from 'node:fs';
 import test from 'ava';
-import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
+import type { ImapFlow } from 'imapflow';
+import { imapClient as imap, smtpClient as smtp } from '../helpers/clients.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
 const alice = { user: 'alice@example.test', password: 'alice-secret-1' };
 const bob = { user: 'bob@example.test', password: 'bob-secret-22' };
 
-function imap(server: SealpostServer, who: typeof alice, implicit = true): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: implicit ? server.ports.imaps : server.ports.imap,
-    secure: implicit,
-    doSTARTTLS: implicit ? undefined : true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-    logger: false,
-  } as ConstructorParameters<typeof ImapFlow>[0]);
-}
 
 async function status(client: ImapFlow, mailbox: string): Promise<{ messages: number; unseen: number }> {
   const st = await client.status(mailbox, { messages: true, unseen: true });
@@ -35,16 +23,6 @@ async function download(client: ImapFlow, uid: number, part: string): Promise<Bu
   return Buffer.concat(chunks);
 }
 
-function smtp(server: SealpostServer, who: typeof alice, implicit = false) {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: implicit ? server.ports.smtps : server.ports.smtp,
-    secure: implicit,
-    requireTLS: !implicit,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-  });
-}
 
 test('send, receive with IDLE, reply, file, flag, delete; Sent copy is not duplicated', async (t) => {
   const server = await startSealpost({ users: [alice, bob] });

@@ -13,8 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { RelayConfig } from '../../src/config/config.ts';
 import { readPublicKeys } from '../../src/crypto/pgp.ts';
@@ -23,6 +21,7 @@ import { parseAutocryptHeader } from '../../src/keys/autocrypt.ts';
 import { stripView } from '../../src/pipeline/view.ts';
 import { sealpostCli } from '../helpers/cli.ts';
 import { gpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 import { reply, startSmtpSink, type SinkOptions, type SmtpSink } from '../helpers/smtp-sink.ts';
 
@@ -34,38 +33,8 @@ const PLAIN = 'plain@outside.test';
 /** What nodemailer reports when the server refuses (the reply line as sent). */
 interface ClientError { code?: string; response?: string; responseCode?: number; rejected?: string[]; rejectedErrors?: ClientError[] }
 
-function smtp(server: SealpostServer, who: typeof alice) {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: server.ports.smtp,
-    secure: false,
-    requireTLS: true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-  });
-}
 
-function imap(server: SealpostServer, who: typeof alice): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: server.ports.imaps,
-    secure: true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-    logger: false,
-  } as ConstructorParameters<typeof ImapFlow>[0]);
-}
 
-async function inboxSources(client: ImapFlow): Promise<Buffer[]> {
-  const lock = await client.getMailboxLock('INBOX');
-  try {
-    const out: Buffer[] = [];
-    for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-    return out;
-  } finally {
-    lock.release();
-  }
-}
 
 /** The exact bytes a client sends; with `keepBcc` the Bcc field stays in them (some clients do that). */
 async function compose(options: ConstructorParameters<typeof MailComposer>[0], keepBcc = false): Promise<Buffer> {

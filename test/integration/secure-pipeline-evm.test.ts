@@ -11,50 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
-import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import type { Proof } from '../../src/ledger/types.ts';
 import { stripView } from '../../src/pipeline/view.ts';
 import { startAnvil } from '../helpers/anvil.ts';
 import { sealpostCli } from '../helpers/cli.ts';
+import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
 const alice = { user: 'alice@example.test', password: 'alice-secret-1' };
 const bob = { user: 'bob@example.test', password: 'bob-secret-22' };
 const MESSAGES = 5;
 
-function imap(server: SealpostServer, who: typeof alice): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: server.ports.imaps,
-    secure: true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-    logger: false,
-  } as ConstructorParameters<typeof ImapFlow>[0]);
-}
 
-function smtp(server: SealpostServer, who: typeof alice) {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: server.ports.smtp,
-    secure: false,
-    requireTLS: true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-  });
-}
 
-async function inboxSources(client: ImapFlow): Promise<Buffer[]> {
-  const lock = await client.getMailboxLock('INBOX');
-  try {
-    const out: Buffer[] = [];
-    for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-    return out;
-  } finally {
-    lock.release();
-  }
-}
 
 /** One JSON-RPC call to anvil, as any chain client would make it. */
 async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {

@@ -11,41 +11,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
-import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { stripView } from '../../src/pipeline/view.ts';
 import type { Cid } from '../../src/storage/types.ts';
 import { blockFile } from '../helpers/blocks.ts';
 import { sealpostCli } from '../helpers/cli.ts';
 import { gpgHome } from '../helpers/gpg.ts';
+import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
 const alice = { user: 'alice@example.test', password: 'alice-secret-1' };
 const bob = { user: 'bob@example.test', password: 'bob-secret-22' };
 const carol = { user: 'carol@example.test', password: 'carol-secret-333' };
 
-function imap(server: SealpostServer, who: typeof alice): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: server.ports.imaps,
-    secure: true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-    logger: false,
-  } as ConstructorParameters<typeof ImapFlow>[0]);
-}
 
-function smtp(server: SealpostServer, who: typeof alice) {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: server.ports.smtp,
-    secure: false,
-    requireTLS: true,
-    tls: { ca: [fs.readFileSync(server.caFile)], servername: 'localhost' },
-    auth: { user: who.user, pass: who.password },
-  });
-}
 
 /** Builds the exact bytes a client would send, so the recipient's copy can be compared byte for byte. */
 async function compose(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
@@ -65,16 +44,6 @@ function filesContaining(dir: string, needle: string): string[] {
   return run.stdout.split('\n').filter((l) => l !== '');
 }
 
-async function inboxSources(client: ImapFlow): Promise<Buffer[]> {
-  const lock = await client.getMailboxLock('INBOX');
-  try {
-    const out: Buffer[] = [];
-    for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-    return out;
-  } finally {
-    lock.release();
-  }
-}
 
 test('a message is sealed, stored and anchored; the recipient reads the original; verify proves it', async (t) => {
   const server = await startSealpost({ users: [alice, bob, carol] });
