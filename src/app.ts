@@ -12,6 +12,7 @@ import type { Authenticator } from './accounts/types.ts';
 import { defaultConfig, loadConfig, saveConfig, type PortsConfig, type SealpostConfig } from './config/config.ts';
 import { dataPaths, type DataPaths } from './config/paths.ts';
 import { createPgpPool } from './crypto/pgp-pool.ts';
+import { startExpiryClock, withAppendExpiry } from './pipeline/expiry.ts';
 import { generateTlsCertificate, readTlsMaterial, writeTlsMaterial, type TlsMaterial } from './crypto/tls.ts';
 import { NotAllowedError, NotFoundError, SealpostError } from './errors/index.ts';
 import { createImapServer, type ImapServer } from './imap/server.ts';
@@ -304,6 +305,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     };
     inbound.drainAll().catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail at start failed'));
+    // Sender-defined expiry: expiring messages leave every mailbox at their instant.
+    const expiryClock = startExpiryClock({ store: node.store, logger });
+    parts.push(() => expiryClock.close());
+    const imapStore = withAppendExpiry(node.store);
 
     const smtpListener = (implicitTls: boolean): Listener => {
       const server = createSubmissionServer({
@@ -317,7 +322,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const imapListener = (implicitTls: boolean): Listener => {
       const server: ImapServer = createImapServer({
-        store: node.store, auth, logger, tls: pem, implicitTls,
+        store: imapStore, auth, logger, tls: pem, implicitTls,
         limits: { ...limits.imap, maxLiteralSize: Math.min(limits.imap.maxLiteralSize, limits.maxMessageSize) },
       });
       return { listen: (port, h) => listenOn(server, port, h), close: () => server.shutdown() };

@@ -16,7 +16,7 @@ import {
 } from './types.ts';
 
 interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode; summary: MessageSummary; searchHeader: string }
-interface Msg { uid: Uid; body: Body; flags: string[]; modSeq: ModSeq; internalDate: Date }
+interface Msg { uid: Uid; body: Body; flags: string[]; modSeq: ModSeq; internalDate: Date; expires: number | null }
 interface Box {
   info: MailboxInfo;
   firstRecent: number;
@@ -36,6 +36,8 @@ export function createMemoryMailStore(): MailStore {
   let nextAccountId = 1;
   let nextMailboxId = 1;
   let lastUidValidity = 0;
+  /** account id -> Message-ID -> expiry */
+  const sentExpiries = new Map<AccountId, Map<string, number>>();
 
   const copyAccount = (a: Account): Account => ({ ...a, createdAt: new Date(a.createdAt) });
   const copyDelivery = (d: Delivery): Delivery => ({ ...d, createdAt: new Date(d.createdAt) });
@@ -86,9 +88,9 @@ export function createMemoryMailStore(): MailStore {
     boxes.set(info.id, b);
     return b;
   };
-  const insert = (b: Box, body: Body, flags: string[], internalDate: Date, modSeq: ModSeq): Uid => {
+  const insert = (b: Box, body: Body, flags: string[], internalDate: Date, modSeq: ModSeq, expires: number | null = null): Uid => {
     const uid = b.info.uidNext;
-    b.messages.set(uid, { uid, body, flags, modSeq, internalDate });
+    b.messages.set(uid, { uid, body, flags, modSeq, internalDate, expires });
     b.info.uidNext = (uid + 1) as Uid;
     return uid;
   };
@@ -106,7 +108,7 @@ export function createMemoryMailStore(): MailStore {
     const map: Array<[Uid, Uid]> = [];
     if (msgs.length > 0) {
       const modSeq = bump(dst);
-      for (const m of msgs) map.push([m.uid, insert(dst, m.body, [...m.flags], m.internalDate, modSeq)]);
+      for (const m of msgs) map.push([m.uid, insert(dst, m.body, [...m.flags], m.internalDate, modSeq, m.expires)]);
     }
     return { uidValidity: dst.info.uidValidity, map };
   };
@@ -264,7 +266,7 @@ export function createMemoryMailStore(): MailStore {
     async append(id, input: AppendInput): Promise<AppendResult> {
       const b = box(id);
       const flags = normalizeFlags(input.flags ?? []);
-      const uid = insert(b, prepareMessage(input.raw), flags, new Date(input.internalDate ?? Date.now()), bump(b));
+      const uid = insert(b, prepareMessage(input.raw), flags, new Date(input.internalDate ?? Date.now()), bump(b), input.expires ?? null);
       notify([id]);
       return { uidValidity: b.info.uidValidity, uid };
     },
@@ -353,7 +355,7 @@ export function createMemoryMailStore(): MailStore {
       const b = box(mailboxId);
       if (b.info.accountId !== d.accountId) throw new NotAllowedError(`delivery ${deliveryId} is for another account than mailbox ${mailboxId}`);
       const message = prepareMessage(input.raw);
-      const uid = insert(b, message, normalizeFlags(input.flags ?? []), new Date(input.internalDate ?? Date.now()), bump(b));
+      const uid = insert(b, message, normalizeFlags(input.flags ?? []), new Date(input.internalDate ?? Date.now()), bump(b), input.expires ?? null);
       Object.assign(d, { state: 'delivered', mailboxId, uid });
       notify([mailboxId]);
       return { uidValidity: b.info.uidValidity, uid };
@@ -369,6 +371,33 @@ export function createMemoryMailStore(): MailStore {
       const ids = new Set<AccountId>();
       for (const d of deliveries.values()) if (d.state === 'pending') ids.add(d.accountId);
       return [...ids].sort((a, b) => a - b);
+    },
+
+    async expireMessages(now) {
+      let count = 0;
+      const touched: MailboxId[] = [];
+      for (const b of boxes.values()) {
+        const gone = removeAll(b, [...b.messages.values()].filter((m) => m.expires !== null && m.expires <= now));
+        if (gone.length > 0) touched.push(b.info.id);
+        count += gone.length;
+      }
+      for (const sent of sentExpiries.values()) for (const [id, at] of sent) if (at <= now) sent.delete(id);
+      notify(touched);
+      return count;
+    },
+    async nextExpiry() {
+      let next: number | null = null;
+      for (const b of boxes.values()) for (const m of b.messages.values()) if (m.expires !== null && (next === null || m.expires < next)) next = m.expires;
+      return next;
+    },
+    async rememberSentExpiry(accountId, messageId, expires) {
+      accountRow(accountId);
+      let sent = sentExpiries.get(accountId);
+      if (!sent) sentExpiries.set(accountId, (sent = new Map()));
+      sent.set(messageId, expires);
+    },
+    async sentExpiry(accountId, messageId) {
+      return sentExpiries.get(accountId)?.get(messageId) ?? null;
     },
 
     async close() {

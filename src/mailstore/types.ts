@@ -125,6 +125,9 @@ export interface AppendInput {
   flags?: string[];
   /** INTERNALDATE; defaults to now */
   internalDate?: Date;
+  /** when the message expires (ms since the epoch): expireMessages then removes
+   *  it, and every copy COPY/MOVE made of it, from every mailbox */
+  expires?: number | null;
 }
 
 export interface AppendResult {
@@ -279,6 +282,18 @@ export interface MailStore {
   findDeliveries(query: { messageId: string } | { cid: string }): Promise<Delivery[]>;
   /** accounts with at least one pending delivery, ascending id */
   accountsWithPending(): Promise<AccountId[]>;
+
+  // Sender-defined expiry (DESIGN.md "Expiry headers"; pipeline/expiry-clock.ts).
+  /** Expunges every message whose expiry is at or before `now` from every
+   *  mailbox (listeners are told, so IDLE clients see EXPUNGE); returns how many. */
+  expireMessages(now: number): Promise<number>;
+  /** the earliest expiry of any stored message, or null */
+  nextExpiry(): Promise<number | null>;
+  /** Remembers that `accountId` sent an expiring message, so that the copy its
+   *  client APPENDs to Sent later expires with it. Forgotten at the expiry. */
+  rememberSentExpiry(accountId: AccountId, messageId: string, expires: number): Promise<void>;
+  /** the expiry remembered for a message this account sent, or null */
+  sentExpiry(accountId: AccountId, messageId: string): Promise<number | null>;
 
   close(): Promise<void>;
 }

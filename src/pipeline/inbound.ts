@@ -11,6 +11,9 @@
 // anchored, and every message a user sees has a complete proof.
 // A ciphertext that is missing, corrupt, undecryptable or does not match its
 // record becomes a placeholder message saying so: never wrong content.
+// A message whose sender-defined expiry passed while it waited is dropped
+// unread; one delivered in time carries its expiry into the mail store,
+// whose expiry clock (pipeline/expiry.ts) removes it at that instant.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../accounts/keyring.ts';
@@ -33,6 +36,8 @@ export interface InboundOptions {
   autocrypt: boolean;
   logger: Logger;
   hostname?: string;
+  /** the clock expiries are judged by (tests inject one) */
+  now?: () => number;
 }
 
 export interface InboundPipeline {
@@ -53,17 +58,21 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
   const { store, keyring, directory, storage, ledger } = options;
   const log = options.logger.child({ part: 'inbound' });
   const hostname = options.hostname ?? 'sealpost.localhost';
+  const now = options.now ?? Date.now;
   /** one drain at a time per account: deliveries keep their order */
   const running = new Map<AccountId, Promise<void>>();
   const again = new Set<AccountId>();
   let closed = false;
 
   /** The view to deliver and its INTERNALDATE (the acceptance time), or null when it must wait. */
-  async function readable(delivery: Delivery, account: Account): Promise<{ raw: Uint8Array; time: number } | null> {
+  async function readable(delivery: Delivery, account: Account): Promise<{ raw: Uint8Array; time: number; expires: number | null } | 'expired' | null> {
     const proof = await ledger.prove(delivery.seq);
     if (proof === null) return null; // not anchored yet: onAnchored brings us back
+    // Expired while it waited (recipient not logged in): never decrypted, never shown.
+    const { expires } = proof.record;
+    if (expires !== null && expires <= now()) return 'expired';
     const raw = await view(delivery, account, proof);
-    return raw === null ? null : { raw, time: proof.record.time };
+    return raw === null ? null : { raw, time: proof.record.time, expires };
   }
 
   async function view(delivery: Delivery, account: Account, proof: Proof): Promise<Uint8Array | null> {
@@ -129,7 +138,12 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
         if (closed) return;
         const ready = await readable(delivery, account);
         if (ready === null) continue;
-        await store.deliver(delivery.id, inbox.id, { raw: ready.raw, flags: [], internalDate: new Date(ready.time) });
+        if (ready === 'expired') {
+          await store.failDelivery(delivery.id, 'expired before the recipient logged in');
+          log.info({ account: account.address, cid: delivery.cid, seq: delivery.seq }, 'expired before delivery');
+        } else {
+          await store.deliver(delivery.id, inbox.id, { raw: ready.raw, flags: [], internalDate: new Date(ready.time), expires: ready.expires });
+        }
         progressed++;
       }
       if (pending.length < BATCH || progressed === 0) return;

@@ -6,6 +6,7 @@
 // except to add a missing Message-ID (RFC 6409 §8.3 lets a submission server
 // do that) so that every message can be found again by `sealpost verify`.
 import { randomBytes } from 'node:crypto';
+import { SealpostError } from '../errors/index.ts';
 import { splitHeader, type HeaderField } from '../mime/headers.ts';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -55,35 +56,77 @@ export function withoutSubmitterFields(raw: Uint8Array): Uint8Array {
   return Buffer.concat([...kept, buf.subarray(headerEnd)]);
 }
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** "7d", "24h", "90m", "2w" → milliseconds; null when it is not that form. */
+/** "7d", "24h", "90m", "2w", "30s" → milliseconds; null when it is not that form. */
 export function parseRelative(text: string): number | null {
-  const m = /^\s*(\d{1,6})\s*([mhdw])\s*$/i.exec(text);
+  const m = /^\s*(\d{1,6})\s*([smhdw])\s*$/i.exec(text);
   if (!m) return null;
   return Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number);
 }
 
+export type ExpiryErrorCode = 'EXPIRY_INVALID' | 'EXPIRY_PAST';
+
+/** The sender asked for an expiry that cannot be honoured (smtp/errors.ts: 554 5.6.0). */
+export class ExpiryError extends SealpostError {
+  constructor(code: ExpiryErrorCode, message: string) {
+    super(code, message);
+    this.name = 'ExpiryError';
+  }
+}
+
+const SUBJECT_TAG = /\[expires\s+([^\]]*)\]/i;
+
 /**
  * The expiry instant the sender asked for, or null.
  * Expires:/Expiry-Date: take an RFC 5322 date or a relative form; a subject
- * tag "[expires 24h]" takes the relative form. Dates in the past are kept
- * (the message is then expired on arrival; enforcing it is the custody part).
+ * tag "[expires 24h]" takes the relative form, counted from `now`.
+ * Lenient by default (a copy a client APPENDs: an unreadable value means no
+ * expiry). With `strict` (SMTP submission: the sender is there to be told):
+ * @throws ExpiryError EXPIRY_INVALID when a value is neither a date nor a relative form,
+ *   EXPIRY_PAST when the instant is not after `now`
  */
-export function requestedExpiry(fields: readonly HeaderField[], now: number): number | null {
+export function requestedExpiry(fields: readonly HeaderField[], now: number, options: { strict?: boolean } = {}): number | null {
+  const strict = options.strict === true;
+  const checked = (at: number, what: string): number => {
+    if (strict && at <= now) {
+      throw new ExpiryError('EXPIRY_PAST', `${what} asks for an expiry at ${new Date(at).toISOString()}, which has already passed; remove it or give a later time (e.g. "Expires: 24h")`);
+    }
+    return at;
+  };
   for (const name of ['expires', 'expiry-date']) {
     const value = headerValue(fields, name);
     if (value === null) continue;
+    const field = name === 'expires' ? 'Expires:' : 'Expiry-Date:';
     const relative = parseRelative(value);
-    if (relative !== null) return now + relative;
+    if (relative !== null) return checked(now + relative, field);
     const date = Date.parse(value);
-    if (!Number.isNaN(date)) return date;
+    if (!Number.isNaN(date)) return checked(date, field);
+    if (strict) throw new ExpiryError('EXPIRY_INVALID', `${field} "${value.slice(0, 60)}" is neither a date (RFC 5322) nor a period such as 30m, 24h, 7d or 2w`);
   }
   const subject = headerValue(fields, 'subject');
-  const tag = subject === null ? null : /\[expires\s+([^\]]+)\]/i.exec(subject);
+  const tag = subject === null ? null : SUBJECT_TAG.exec(subject);
   if (tag) {
     const relative = parseRelative(tag[1] as string);
-    if (relative !== null) return now + relative;
+    if (relative !== null) return checked(now + relative, 'The subject tag');
+    if (strict) throw new ExpiryError('EXPIRY_INVALID', `the subject tag "[expires ${(tag[1] as string).slice(0, 20)}]" needs a period such as 30m, 24h, 7d or 2w`);
   }
   return null;
+}
+
+/**
+ * The message with the "[expires …]" tag taken out of its Subject: the tag is
+ * an instruction to the gateway, not part of the subject recipients see
+ * (DESIGN.md "Expiry headers"). Other fields and the body are untouched.
+ */
+export function withoutExpiryTag(raw: Uint8Array): Uint8Array {
+  const fields = headerFields(raw);
+  const subject = fields.find((f) => f.lowerName === 'subject');
+  if (subject === undefined || !SUBJECT_TAG.test(subject.value)) return raw;
+  const text = Buffer.from(subject.raw).toString('latin1');
+  const rewritten = text.replace(/[ \t]*\[expires\s+[^\]]*\]/i, '').replace(/^(Subject:)[ \t]*/i, '$1 ');
+  if (rewritten === text) return raw; // the tag sat inside an encoded word or across a fold: leave it
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const at = subject.raw.byteOffset - raw.byteOffset;
+  return Buffer.concat([buf.subarray(0, at), Buffer.from(rewritten, 'latin1'), buf.subarray(at + subject.raw.byteLength)]);
 }

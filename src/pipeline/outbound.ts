@@ -28,7 +28,7 @@ import type { Smarthost } from '../relay/types.ts';
 import type { BlockStorage } from '../storage/types.ts';
 import type { Submission, Submitter } from '../smtp/types.ts';
 import { NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
-import { ensureMessageId, headerFields, requestedExpiry, withoutSubmitterFields } from './message.ts';
+import { ensureMessageId, headerFields, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from './message.ts';
 
 export interface OutboundOptions {
   store: MailStore;
@@ -74,10 +74,12 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     const senderSecrets = await store.getSecrets(sender.id);
 
     // Bcc: and forged X-Sealpost-* fields go nowhere (see withoutSubmitterFields).
-    const { raw, messageId } = ensureMessageId(withoutSubmitterFields(normalizeCrlf(submission.raw)), hostname);
-    const fields = headerFields(raw);
+    const submitted = withoutSubmitterFields(normalizeCrlf(submission.raw));
     const time = now();
-    const expires = requestedExpiry(fields, time);
+    // Read before the subject tag goes: a past or unreadable expiry is refused
+    // here, before anything is stored (the sender is there to be told).
+    const expires = requestedExpiry(headerFields(submitted), time, { strict: true });
+    const { raw, messageId } = ensureMessageId(expires === null ? submitted : withoutExpiryTag(submitted), hostname);
 
     // Who gets what: local accounts, outside recipients with a key, outside without.
     const locals: Account[] = [];
@@ -113,6 +115,8 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     if (locals.length > 0) {
       await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
     }
+    // The copy the sender's client APPENDs to Sent expires with the message (pipeline/expiry.ts).
+    if (expires !== null) await store.rememberSentExpiry(sender.id, messageId, expires);
     log.info({ session: submission.sessionId, cid, seq, local: locals.length, outside: outside.length, bytes: raw.byteLength, expires }, 'sealed');
     if (locals.length > 0) options.onQueued?.(locals);
     return { id: cid };

@@ -137,6 +137,14 @@ export function createFakeStore(options: { appendDelayMs?: number } = {}): FakeS
     async accountsWithPending() {
       return []; // nothing is ever queued here
     },
+    expireMessages: notImplemented,
+    async nextExpiry() {
+      return null; // nothing here expires
+    },
+    rememberSentExpiry: notImplemented,
+    async sentExpiry() {
+      return null;
+    },
     subscribe: () => () => undefined,
     async close() {},
   };

@@ -527,4 +527,53 @@ export function runMailStoreContract(name: string, makeStore: () => Promise<Mail
     t.deepEqual(await store.accountsWithPending(), []);
     t.deepEqual(await store.pendingDeliveries(account.id, 10), []);
   });
+
+  test(`${name}: expiring messages leave every mailbox at their expiry, copies too, as expunges`, async (t) => {
+    const { store, account, inbox } = await setup(t);
+    const sent = await store.getMailbox(account.id, 'Sent');
+    if (!sent) throw new Error('no Sent');
+    const T = 1_800_000_000_000;
+    const keep = await store.append(inbox.id, { raw: message('plain') });
+    const soon = await store.append(inbox.id, { raw: message('soon'), expires: T + 1000 });
+    const later = await store.append(inbox.id, { raw: message('later'), expires: T + 5000 });
+    const copied = await store.copy(inbox.id, [soon.uid], sent.id);
+    const [[, copyUid] = []] = copied.map;
+    t.is(await store.nextExpiry(), T + 1000);
+    const heard: MailboxId[] = [];
+    store.subscribe(inbox.id, (id) => heard.push(id));
+    store.subscribe(sent.id, (id) => heard.push(id));
+    const before = (await store.status(inbox.id)).highestModSeq;
+
+    t.is(await store.expireMessages(T + 999), 0, 'nothing is due a millisecond early');
+    t.is(await store.expireMessages(T + 1000), 2, 'due at the instant: the message and its copy');
+    t.deepEqual((await store.listMessages(inbox.id)).map((m) => m.uid), [keep.uid, later.uid]);
+    t.deepEqual(await store.listMessages(sent.id), []);
+    t.is(await codeOf(store.getBody(sent.id, copyUid as Uid)), 'NOT_FOUND');
+    const changes = await store.changesSince(inbox.id, before);
+    t.deepEqual(changes.expunged, [soon.uid], 'QRESYNC clients learn of it as VANISHED');
+    for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+    t.deepEqual([...new Set(heard)].sort(), [inbox.id, sent.id].sort(), 'IDLE sessions of both mailboxes are told');
+    t.is(await store.nextExpiry(), T + 5000);
+
+    // MOVE keeps the expiry too.
+    const moved = await store.move(inbox.id, [later.uid], sent.id);
+    t.is(moved.map.length, 1);
+    t.is(await store.expireMessages(T + 5000), 1);
+    t.deepEqual(await store.listMessages(sent.id), []);
+    t.is(await store.nextExpiry(), null);
+    t.is((await store.status(inbox.id)).messages, 1, 'the message without expiry stays');
+  });
+
+  test(`${name}: a sent message's expiry is remembered per account until it passes`, async (t) => {
+    const { store, account } = await setup(t);
+    const bob = await store.createAccount({ address: 'bob@example.test', name: 'Bob', ...SECRETS });
+    const T = 1_800_000_000_000;
+    await store.rememberSentExpiry(account.id, 'm1@example.test', T + 1000);
+    t.is(await store.sentExpiry(account.id, 'm1@example.test'), T + 1000);
+    t.is(await store.sentExpiry(bob.id, 'm1@example.test'), null, 'only for the account that sent it');
+    t.is(await store.sentExpiry(account.id, 'other@example.test'), null);
+    await store.expireMessages(T + 1000);
+    t.is(await store.sentExpiry(account.id, 'm1@example.test'), null, 'forgotten once it has passed');
+    t.is(await codeOf(store.rememberSentExpiry(9999 as AccountId, 'x@y', T)), 'NOT_FOUND');
+  });
 }

@@ -2,7 +2,7 @@
 // removes from a submitted message, and the X-Sealpost view it builds and
 // strips again for `sealpost verify`.
 import test from 'ava';
-import { ensureMessageId, headerFields, messageIdOf, parseRelative, requestedExpiry, withoutSubmitterFields } from '../../src/pipeline/message.ts';
+import { ensureMessageId, headerFields, messageIdOf, parseRelative, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from '../../src/pipeline/message.ts';
 import { placeholderMessage, signatureText, stripView, viewHeader } from '../../src/pipeline/view.ts';
 
 const msg = (head: string, body = 'Hello.\r\n'): Buffer => Buffer.from(`${head.replace(/\n/g, '\r\n')}\r\n\r\n${body}`, 'utf8');
@@ -34,6 +34,27 @@ test('expiry: Expires:/Expiry-Date: dates and relative forms, and the subject ta
   t.is(requestedExpiry(headerFields(msg('Subject: plans [expires 30m]')), now), now + 1_800_000);
   t.is(requestedExpiry(headerFields(msg('Subject: no tag')), now), null);
   t.is(requestedExpiry(headerFields(msg('Expires: garbage')), now), null);
+  t.is(parseRelative('20s'), 20_000);
+});
+
+test('expiry, strict (SMTP submission): a past or unreadable request is refused with its code', (t) => {
+  const now = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const strict = (head: string) => requestedExpiry(headerFields(msg(head)), now, { strict: true });
+  t.is(strict('Expires: 2h'), now + 7_200_000);
+  t.is(strict('Subject: plain'), null);
+  t.is((t.throws(() => strict('Expires: Wed, 25 Nov 2026 11:59:59 +0000')) as { code?: string } | undefined)?.code, 'EXPIRY_PAST');
+  t.is((t.throws(() => strict('Expiry-Date: Wed, 25 Nov 2026 12:00:00 +0000')) as { code?: string } | undefined)?.code, 'EXPIRY_PAST', 'now itself is not in the future');
+  t.is((t.throws(() => strict('Expires: whenever')) as { code?: string } | undefined)?.code, 'EXPIRY_INVALID');
+  t.is((t.throws(() => strict('Subject: hi [expires tomorrow]')) as { code?: string } | undefined)?.code, 'EXPIRY_INVALID');
+  t.is((t.throws(() => strict('Expires: 0s')) as { code?: string } | undefined)?.code, 'EXPIRY_PAST');
+});
+
+test('the [expires …] subject tag is removed before sending; the rest of the message is untouched', (t) => {
+  const out = (head: string) => Buffer.from(withoutExpiryTag(msg(head, 'Body [expires 1h] stays.\r\n'))).toString();
+  t.is(out('From: a@x.test\nSubject: Plans [expires 24h]\nTo: b@x.test'), 'From: a@x.test\r\nSubject: Plans\r\nTo: b@x.test\r\n\r\nBody [expires 1h] stays.\r\n');
+  t.is(out('Subject: [EXPIRES 30m] Plans'), 'Subject: Plans\r\n\r\nBody [expires 1h] stays.\r\n');
+  const untouched = msg('Subject: no tag here');
+  t.is(withoutExpiryTag(untouched), untouched);
 });
 
 test('the view header strips back to the original, also saved with LF line endings or after an mbox From line', (t) => {

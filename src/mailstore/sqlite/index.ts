@@ -64,6 +64,7 @@ function createStore(db: Db, cipher: BodyCipher | null): SqliteMailStore {
       flags: normalizeFlags(input.flags ?? []),
       message: prepareMessage(input.raw),
       internalDate: new Date(input.internalDate ?? Date.now()),
+      expires: input.expires ?? null,
     }));
 
   return {
@@ -210,6 +211,25 @@ function createStore(db: Db, cipher: BodyCipher | null): SqliteMailStore {
     },
     async accountsWithPending() {
       return queue.accountsWithPending(db);
+    },
+    async expireMessages(now) {
+      const { count } = write((r) => r.touched, () => msgs.expireMessages(db, now));
+      // The deleted rows are zeroed (secure_delete), but the WAL still holds the
+      // pages as they were: copy them back and empty it now, not at some later checkpoint.
+      if (count > 0) db.raw.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      return count;
+    },
+    async nextExpiry() {
+      return db.get<{ next: number | null }>('SELECT min(expires) AS next FROM messages WHERE expires IS NOT NULL')?.next ?? null;
+    },
+    async rememberSentExpiry(accountId, messageId, expires) {
+      db.tx(() => {
+        boxes.accountRow(db, accountId);
+        db.run('INSERT OR REPLACE INTO sent_expiry (account_id, message_id, expires) VALUES (?, ?, ?)', accountId, messageId, expires);
+      });
+    },
+    async sentExpiry(accountId, messageId) {
+      return db.get<{ expires: number }>('SELECT expires FROM sent_expiry WHERE account_id = ? AND message_id = ?', accountId, messageId)?.expires ?? null;
     },
     async close() {
       notifier.close();

@@ -54,7 +54,7 @@ export const SQL = {
     JOIN bodies AS b ON b.id = m.body_id`,
   summaryFull: `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, b.envelope, b.bodystructure, b.structure, b.header ${IN_RANGES}
     JOIN bodies AS b ON b.id = m.body_id`,
-  rows: `SELECT m.uid, m.body_id, m.flags, m.seen, m.deleted, m.internal_date, m.size, m.modseq ${IN_RANGES}`,
+  rows: `SELECT m.uid, m.body_id, m.flags, m.seen, m.deleted, m.internal_date, m.size, m.modseq, m.expires ${IN_RANGES}`,
   body: 'SELECT b.data FROM messages AS m JOIN bodies AS b ON b.id = m.body_id WHERE m.mailbox_id = ? AND m.uid = ?',
 } as const;
 
@@ -111,30 +111,32 @@ export function recentCount(db: Db, id: MailboxId, firstRecent: number): number 
 /** Appends already-prepared messages; they share one new MODSEQ. With a
  *  cipher, the `data` column holds the sealed message (size stays the clear size). */
 export function appendPrepared(
-  db: Db, id: MailboxId, items: ReadonlyArray<{ message: PreparedMessage; flags: string[]; internalDate: Date }>, cipher: BodyCipher | null,
+  db: Db, id: MailboxId, items: ReadonlyArray<{ message: PreparedMessage; flags: string[]; internalDate: Date; expires: number | null }>, cipher: BodyCipher | null,
 ): { uids: Uid[]; uidValidity: UidValidity } {
   const box = mailboxRow(db, id);
   const accountId = box.account_id as AccountId;
   const modSeq = box.highest_modseq + 1;
   let uid = box.uid_next;
   const uids: Uid[] = [];
-  for (const { message, flags, internalDate } of items) {
+  for (const { message, flags, internalDate, expires } of items) {
     const { data, header, structure, summary, searchHeader } = message;
     const { lastInsertRowid: bodyId } = db.run(
       'INSERT INTO bodies (data, header, structure, envelope, bodystructure, search_header, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
       cipher ? cipher.seal(accountId, data) : data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, searchHeader, data.byteLength,
     );
-    insertMessage(db, id, uid, bodyId, flags, internalDate.getTime(), modSeq, data.byteLength);
+    insertMessage(db, id, uid, bodyId, flags, internalDate.getTime(), modSeq, data.byteLength, expires);
     uids.push(uid++ as Uid);
   }
   db.run('UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?', uid, modSeq, id);
   return { uids, uidValidity: box.uid_validity as UidValidity };
 }
 
-function insertMessage(db: Db, id: MailboxId, uid: number, bodyId: number, flags: readonly string[], internalDate: number, modSeq: number, size: number): void {
+function insertMessage(
+  db: Db, id: MailboxId, uid: number, bodyId: number, flags: readonly string[], internalDate: number, modSeq: number, size: number, expires: number | null,
+): void {
   db.run(
-    'INSERT INTO messages (mailbox_id, uid, body_id, flags, seen, deleted, internal_date, modseq, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    id, uid, bodyId, encodeFlags(flags), flags.includes('\\Seen') ? 1 : 0, flags.includes('\\Deleted') ? 1 : 0, internalDate, modSeq, size,
+    'INSERT INTO messages (mailbox_id, uid, body_id, flags, seen, deleted, internal_date, modseq, size, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    id, uid, bodyId, encodeFlags(flags), flags.includes('\\Seen') ? 1 : 0, flags.includes('\\Deleted') ? 1 : 0, internalDate, modSeq, size, expires,
   );
 }
 
@@ -166,7 +168,7 @@ export function storeFlags(db: Db, id: MailboxId, uids: readonly Uid[], mode: Fl
   return result;
 }
 
-interface CopyRow { uid: number; body_id: number; flags: string; internal_date: number; size: number }
+interface CopyRow { uid: number; body_id: number; flags: string; internal_date: number; size: number; expires: number | null }
 
 /** COPY: new UIDs in the destination, bodies shared (refcount). Returns the map. */
 export function copyMessages(db: Db, id: MailboxId, uids: readonly Uid[], destination: MailboxId): CopyResult {
@@ -178,7 +180,7 @@ export function copyMessages(db: Db, id: MailboxId, uids: readonly Uid[], destin
     const modSeq = dst.highest_modseq + 1;
     let uid = dst.uid_next;
     for (const r of rows) {
-      insertMessage(db, destination, uid, r.body_id, decodeFlags(r.flags), r.internal_date, modSeq, r.size);
+      insertMessage(db, destination, uid, r.body_id, decodeFlags(r.flags), r.internal_date, modSeq, r.size, r.expires);
       map.push([r.uid as Uid, uid++ as Uid]);
     }
     if (map.length > 0) db.run('UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?', uid, modSeq, destination);
@@ -215,4 +217,18 @@ export function changesSince(db: Db, id: MailboxId, modSeq: ModSeq): ChangesSinc
     expunged: db.all<{ uid: number }>(SQL.expungedSince, id, modSeq).map((r) => r.uid as Uid).sort((a, b) => a - b),
     highestModSeq: box.highest_modseq as ModSeq,
   };
+}
+
+/** Expunges every message due at `now` from every mailbox; returns the mailboxes touched and the count. */
+export function expireMessages(db: Db, now: number): { touched: MailboxId[]; count: number } {
+  const due = db.all<{ mailbox_id: number; uid: number }>('SELECT mailbox_id, uid FROM messages WHERE expires IS NOT NULL AND expires <= ?', now);
+  const byBox = new Map<MailboxId, Uid[]>();
+  for (const r of due) {
+    const list = byBox.get(r.mailbox_id as MailboxId) ?? [];
+    list.push(r.uid as Uid);
+    byBox.set(r.mailbox_id as MailboxId, list);
+  }
+  for (const [id, uids] of byBox) removeMessages(db, id, uids);
+  db.run('DELETE FROM sent_expiry WHERE expires <= ?', now);
+  return { touched: [...byBox.keys()], count: due.length };
 }

@@ -143,13 +143,29 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_cid ON deliveries (cid);
   CREATE INDEX deliveries_message_id ON deliveries (message_id) WHERE message_id IS NOT NULL;
   `,
+  // 4: sender-defined expiry. The partial index holds only expiring messages,
+  // so the expiry clock's "what is next / what is due" is a seek. sent_expiry
+  // lets the Sent copy a client APPENDs expire with the message it sent.
+  `
+  ALTER TABLE messages ADD COLUMN expires INTEGER;
+  CREATE INDEX messages_expires ON messages (expires) WHERE expires IS NOT NULL;
+  CREATE TABLE sent_expiry (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (account_id, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX sent_expiry_expires ON sent_expiry (expires);
+  `,
 ];
 
 /** Connection settings: WAL for concurrent readers, synchronous=FULL because
  *  an SMTP 250 / IMAP APPEND OK promises the message is on disk. */
 export function configure(db: DatabaseSync, memory: boolean): void {
   if (!memory) db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY');
+  // secure_delete: an expired (or expunged) message's pages are zeroed, not
+  // left readable in the file's free list.
+  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON');
 }
 
 /** Brings the schema up to date. Each migration commits on its own. */
