@@ -223,12 +223,17 @@ const MESSAGE_CONFIG = {
 /**
  * Signs (when signingKey given) and encrypts to every key. Binary OpenPGP
  * message (RFC 4880 SEIPD v1 + MDC, so GnuPG 2.2 decrypts it; AES-256).
+ * With `sessionKey` (an expiring message: the key derived from the custody
+ * secret) and no encryptionKeys, the message has no key packet at all: only
+ * that session key opens it, so no private key ever can once it is destroyed.
+ * @throws TypeError when sessionKey is not 32 bytes
  * @throws PgpError PGP_BAD_KEY when a public key is unusable for encryption
  *   (unreadable/expired/revoked/no encryption subkey); `fingerprint` names it
  */
-export async function encryptMessage(input: { data: Uint8Array; encryptionKeys: readonly string[]; signingKey?: UnlockedKey }): Promise<Uint8Array> {
+export async function encryptMessage(input: { data: Uint8Array; encryptionKeys: readonly string[]; signingKey?: UnlockedKey; sessionKey?: Uint8Array }): Promise<Uint8Array> {
   const openpgp = await pgp();
-  if (input.encryptionKeys.length === 0) throw new PgpError('PGP_BAD_KEY', 'no encryption key given');
+  if (input.sessionKey !== undefined && input.sessionKey.byteLength !== 32) throw new TypeError('sessionKey must be 32 bytes (AES-256)');
+  if (input.encryptionKeys.length === 0 && input.sessionKey === undefined) throw new PgpError('PGP_BAD_KEY', 'no encryption key given');
   const keys = await Promise.all(
     input.encryptionKeys.map(async (armored) => {
       try {
@@ -240,7 +245,11 @@ export async function encryptMessage(input: { data: Uint8Array; encryptionKeys: 
   );
   const signingKeys = input.signingKey === undefined ? [] : [privateKeyOf(input.signingKey)];
   const message = await openpgp.createMessage({ binary: input.data, format: 'binary' });
-  const sessionKey: OpenPgp.SessionKey = { data: crypto.getRandomValues(new Uint8Array(32)), algorithm: 'aes256' };
+  // A given session key (an expiring message's, custody/session-key.ts) is copied: the copy is zeroed below.
+  const sessionKey: OpenPgp.SessionKey = {
+    data: input.sessionKey === undefined ? crypto.getRandomValues(new Uint8Array(32)) : new Uint8Array(input.sessionKey),
+    algorithm: 'aes256',
+  };
   try {
     return await openpgp.encrypt({ message, encryptionKeys: keys, signingKeys, sessionKey, format: 'binary', config: MESSAGE_CONFIG });
   } catch (cause) {
@@ -286,11 +295,15 @@ function isArmored(data: Uint8Array): boolean {
  */
 export async function decryptMessage(input: {
   data: Uint8Array;
-  decryptionKey: UnlockedKey;
+  /** the recipient's key; or instead `sessionKey`, for a message sealed with no key packet for it (expiring mail) */
+  decryptionKey?: UnlockedKey;
+  sessionKey?: Uint8Array;
   findVerificationKey(keyId: string): Promise<string | null>;
 }): Promise<{ data: Uint8Array; signature: SignatureStatus }> {
   const openpgp = await pgp();
-  const privateKey = privateKeyOf(input.decryptionKey);
+  if ((input.decryptionKey === undefined) === (input.sessionKey === undefined)) throw new TypeError('give decryptionKey or sessionKey');
+  const privateKeys = input.decryptionKey === undefined ? undefined : [privateKeyOf(input.decryptionKey)];
+  const sessionKeys = input.sessionKey === undefined ? undefined : [{ data: new Uint8Array(input.sessionKey), algorithm: 'aes256' as const }];
   const config = { ...openpgp.config, ...MESSAGE_CONFIG };
   let decrypted: OpenPgp.Message<OpenPgp.MaybeStream<Uint8Array | string>>;
   let data: Uint8Array | null;
@@ -298,7 +311,7 @@ export async function decryptMessage(input: {
     const message = isArmored(input.data)
       ? await openpgp.readMessage({ armoredMessage: new TextDecoder().decode(input.data), config })
       : await openpgp.readMessage({ binaryMessage: input.data, config });
-    decrypted = await message.decrypt([privateKey], undefined, undefined, new Date(), config);
+    decrypted = await message.decrypt(privateKeys, undefined, sessionKeys, new Date(), config);
     const literal = decrypted.getLiteralData();
     data = literal instanceof Uint8Array ? literal : null;
   } catch (cause) {

@@ -54,6 +54,22 @@ test('round trip: every recipient decrypts, signature valid, bytes unchanged', a
   t.deepEqual(again.data, ALL_BYTES);
 });
 
+test('a message sealed with only a session key (expiring mail) has no key packet: the session key opens it, no private key does', async (t) => {
+  const { alice, bob } = await parties;
+  const sessionKey = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+  const ciphertext = await encryptMessage({ data: ALL_BYTES, encryptionKeys: [], signingKey: alice.unlocked, sessionKey });
+  t.deepEqual(sessionKey, Uint8Array.from({ length: 32 }, (_, i) => i + 1), "the caller's key is left as it was");
+  const packets = [...(await openpgp.readMessage({ binaryMessage: ciphertext })).packets].map((p) => (p.constructor as unknown as { tag: number }).tag);
+  t.deepEqual(packets, [openpgp.enums.packet.symEncryptedIntegrityProtectedData], 'only the encrypted data: no PKESK for anyone');
+  const plain = await decryptMessage({ data: ciphertext, sessionKey, findVerificationKey: finder(alice) });
+  t.deepEqual(plain.data, ALL_BYTES);
+  t.is(plain.signature.status, 'valid');
+  const wrong = sessionKey.map((b) => b ^ 1);
+  t.is((await t.throwsAsync(decryptMessage({ data: ciphertext, sessionKey: wrong, findVerificationKey: finder(alice) })) as { code?: string }).code, 'PGP_DECRYPT_FAILED');
+  t.is((await t.throwsAsync(decryptMessage({ data: ciphertext, decryptionKey: bob.unlocked, findVerificationKey: finder(alice) })) as { code?: string }).code, 'PGP_DECRYPT_FAILED');
+  await t.throwsAsync(encryptMessage({ data: ALL_BYTES, encryptionKeys: [], sessionKey: new Uint8Array(16) }), { instanceOf: TypeError });
+});
+
 test('UnlockedKey carries no secret when serialised', async (t) => {
   const { alice } = await parties;
   t.deepEqual(Object.keys(alice.unlocked).sort(), ['fingerprint', 'keyIds']);
