@@ -104,6 +104,31 @@ export interface RelayConfig {
   policy: 'refuse' | 'plain';
 }
 
+/** The peer network (network/, registry/, custody/): delivery between Sealpost nodes and expiry custody. */
+export interface NetworkConfig {
+  /** join a network: register this node and its accounts, exchange mail with other nodes, hold custody shares */
+  enabled: boolean;
+  /** libp2p listen multiaddrs, loopback (e.g. /ip4/127.0.0.1/tcp/4101); tcp/0 picks a free port at each start */
+  listen: string[];
+  registry: {
+    /** local: a SQLite registry file (nodes on one machine share it); evm: the SealpostRegistry contract */
+    backend: 'local' | 'evm';
+    /** the local registry file; "" = registry.db in the data directory */
+    path: string;
+    evm: {
+      rpcUrl: string;
+      /** address of the deployed SealpostRegistry ("" until `sealpost registry deploy`) */
+      contract: string;
+      /** hex private key of the account that registers this node and posts announcements (not the ledger's: separate nonces) */
+      privateKeyFile: string;
+    };
+  };
+  /** expiring messages: the key is split into n shares, any t of which recover it */
+  custody: { n: number; t: number };
+  /** how often the registry's announcements are scanned for mail to this node (ms) */
+  scanIntervalMs: number;
+}
+
 export interface SealpostConfig {
   version: 1;
   /** address the servers bind to; loopback unless the user says otherwise */
@@ -115,6 +140,7 @@ export interface SealpostConfig {
   ledger: LedgerConfig;
   keys: KeysConfig;
   relay: RelayConfig;
+  network: NetworkConfig;
 }
 
 const MiB = 1024 * 1024;
@@ -152,6 +178,13 @@ export function defaultConfig(): SealpostConfig {
     },
     keys: { autocrypt: false },
     relay: { host: '', port: 587, security: 'starttls', user: '', password: '', rejectUnauthorized: true, policy: 'refuse' },
+    network: {
+      enabled: false,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      registry: { backend: 'local', path: '', evm: { rpcUrl: 'http://127.0.0.1:8545', contract: '', privateKeyFile: '' } },
+      custody: { n: 5, t: 3 },
+      scanIntervalMs: 1000,
+    },
   };
 }
 
@@ -225,6 +258,13 @@ export function validateConfig(input: unknown): SealpostConfig {
   if (config.ledger.evm.contract !== '' && !/^0x[0-9a-fA-F]{40}$/.test(config.ledger.evm.contract)) {
     throw new ValidationError('ledger.evm.contract', 'must be a 0x-prefixed 20-byte hex address');
   }
+  oneOf('network.registry.backend', config.network.registry.backend, ['local', 'evm']);
+  if (config.network.registry.evm.contract !== '' && !/^0x[0-9a-fA-F]{40}$/.test(config.network.registry.evm.contract)) {
+    throw new ValidationError('network.registry.evm.contract', 'must be a 0x-prefixed 20-byte hex address');
+  }
+  const { n, t } = config.network.custody;
+  if (t < 1 || n < t || n > 255) throw new ValidationError('network.custody', 'needs 1 <= t <= n <= 255');
+  if (config.network.scanIntervalMs < 50) throw new ValidationError('network.scanIntervalMs', 'must be at least 50');
   if (config.limits.maxMessageSize < 1024) throw new ValidationError('limits.maxMessageSize', 'must be at least 1024');
   return config;
 }

@@ -38,6 +38,12 @@ export interface DataPaths {
   keysDb: string;
   /** the node's Ed25519 signing key (PKCS#8 PEM, mode 0600), signs ledger checkpoints */
   nodeKey: string;
+  /** the local registry shared by the nodes of one machine unless network.registry.path says otherwise (registry/local.ts) */
+  registryDb: string;
+  /** key shares this node holds as a custodian, and what it owes to whom (custody/) */
+  custodyDb: string;
+  /** the peer network's state: announcement scan cursor, messages sent to other nodes (network/) */
+  networkDb: string;
 }
 
 export function dataPaths(dir: string): DataPaths {
@@ -55,5 +61,8 @@ export function dataPaths(dir: string): DataPaths {
     ledgerDb: path.join(dir, 'ledger.db'),
     keysDb: path.join(dir, 'keys.db'),
     nodeKey: path.join(dir, 'node-key.pem'),
+    registryDb: path.join(dir, 'registry.db'),
+    custodyDb: path.join(dir, 'custody.db'),
+    networkDb: path.join(dir, 'network.db'),
   };
 }
