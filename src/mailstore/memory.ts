@@ -338,8 +338,11 @@ export function createMemoryMailStore(): MailStore {
         accountRow(item.accountId);
       }
       return items.map((item) => {
+        const origin = item.origin ?? null;
+        const queued = origin === null ? undefined : [...deliveries.values()].find((d) => d.origin === origin && d.seq === item.seq && d.accountId === item.accountId);
+        if (queued) return copyDelivery(queued);
         const d: Delivery = {
-          id: nextDeliveryId++, accountId: item.accountId, cid: item.cid, seq: item.seq, messageId: item.messageId,
+          id: nextDeliveryId++, accountId: item.accountId, cid: item.cid, seq: item.seq, messageId: item.messageId, origin: item.origin ?? null,
           state: 'pending', error: null, mailboxId: null, uid: null, createdAt: new Date(),
         };
         deliveries.set(d.id, d);

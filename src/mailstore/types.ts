@@ -179,6 +179,8 @@ export interface Delivery {
   seq: number;
   /** Message-ID header, when known (for tracing a message end to end) */
   messageId: string | null;
+  /** node id of the Sealpost node whose ledger holds record `seq`; null: this node's */
+  origin: string | null;
   state: DeliveryState;
   /** why it failed (state `failed`) */
   error: string | null;
@@ -193,6 +195,8 @@ export interface DeliveryInput {
   cid: string;
   seq: number;
   messageId: string | null;
+  /** the sending node, for mail from another node (its ledger holds `seq`); default null: this node */
+  origin?: string | null;
 }
 
 /** Notified after any committed change to a mailbox (from any session or process). */
@@ -264,8 +268,10 @@ export interface MailStore {
   subscribe(id: MailboxId, listener: MailboxListener): () => void;
 
   // --- delivery queue (secure pipeline) ---
-  /** records the deliveries durably, all in one transaction, state `pending`
-   *  @throws NotFoundError (unknown account), ValidationError (cid, seq) */
+  /** records the deliveries durably, all in one transaction, state `pending`.
+   *  A remote one (origin set) already queued for that account is not queued
+   *  again: its existing row is returned.
+   *  @throws NotFoundError (unknown account), ValidationError (cid, seq, origin) */
   enqueueDeliveries(items: ReadonlyArray<DeliveryInput>): Promise<Delivery[]>;
   /** the account's pending deliveries, oldest first, at most `limit`
    *  @throws ValidationError (limit) */

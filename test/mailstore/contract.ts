@@ -576,4 +576,17 @@ export function runMailStoreContract(name: string, makeStore: () => Promise<Mail
     t.is(await store.sentExpiry(account.id, 'm1@example.test'), null, 'forgotten once it has passed');
     t.is(await codeOf(store.rememberSentExpiry(9999 as AccountId, 'x@y', T)), 'NOT_FOUND');
   });
+
+  test(`${name}: a remote delivery (origin set) is queued once per account, however often it arrives`, async (t) => {
+    const { store, account } = await setup(t);
+    const origin = Buffer.alloc(32, 7).toString('base64');
+    const [first] = await store.enqueueDeliveries([{ accountId: account.id, cid: 'bafyR', seq: 9, messageId: null, origin }]);
+    t.is(first?.origin, origin);
+    const [again] = await store.enqueueDeliveries([{ accountId: account.id, cid: 'bafyR', seq: 9, messageId: null, origin }]);
+    t.is(again?.id, first?.id, 'the second arrival returns the queued row');
+    const [local] = await store.enqueueDeliveries([{ accountId: account.id, cid: 'bafyL', seq: 9, messageId: null }]);
+    t.is(local?.origin, null, 'the same seq from this node is another record');
+    t.is((await store.pendingDeliveries(account.id, 10)).length, 2);
+    t.is(await codeOf(store.enqueueDeliveries([{ accountId: account.id, cid: 'bafyX', seq: 1, messageId: null, origin: 'not a node id' }])), 'INVALID');
+  });
 }

@@ -15,6 +15,7 @@ interface DeliveryRow {
   cid: string;
   seq: number;
   message_id: string | null;
+  origin: string | null;
   state: string;
   error: string | null;
   mailbox_id: number | null;
@@ -23,7 +24,7 @@ interface DeliveryRow {
 }
 
 const toDelivery = (r: DeliveryRow): Delivery => ({
-  id: r.id, accountId: r.account_id as AccountId, cid: r.cid, seq: r.seq, messageId: r.message_id,
+  id: r.id, accountId: r.account_id as AccountId, cid: r.cid, seq: r.seq, messageId: r.message_id, origin: r.origin,
   state: r.state as DeliveryState, error: r.error, mailboxId: r.mailbox_id as MailboxId | null, uid: r.uid as Uid | null,
   createdAt: new Date(r.created_at),
 });
@@ -40,9 +41,17 @@ export function enqueue(db: Db, items: ReadonlyArray<DeliveryInput>, now: number
   for (const item of items) {
     checkDeliveryInput(item);
     accountRow(db, item.accountId);
+    if (item.origin != null) {
+      // The same remote message may arrive twice (push, then ledger scan): queued once.
+      const queued = db.get<DeliveryRow>('SELECT * FROM deliveries WHERE origin = ? AND seq = ? AND account_id = ?', item.origin, item.seq, item.accountId);
+      if (queued) {
+        out.push(toDelivery(queued));
+        continue;
+      }
+    }
     const { lastInsertRowid } = db.run(
-      'INSERT INTO deliveries (account_id, cid, seq, message_id, created_at) VALUES (?, ?, ?, ?, ?)',
-      item.accountId, item.cid, item.seq, item.messageId, now,
+      'INSERT INTO deliveries (account_id, cid, seq, message_id, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      item.accountId, item.cid, item.seq, item.messageId, item.origin ?? null, now,
     );
     out.push(deliveryRow(db, lastInsertRowid));
   }

@@ -157,6 +157,13 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX sent_expiry_expires ON sent_expiry (expires);
   `,
+  // 5: mail from other Sealpost nodes: the node whose ledger holds the record.
+  // The unique index makes queueing a remote message twice (pushed, then seen
+  // again by the ledger scan) a no-op per recipient.
+  `
+  ALTER TABLE deliveries ADD COLUMN origin TEXT;
+  CREATE UNIQUE INDEX deliveries_remote ON deliveries (origin, seq, account_id) WHERE origin IS NOT NULL;
+  `,
 ];
 
 /** Connection settings: WAL for concurrent readers, synchronous=FULL because
