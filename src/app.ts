@@ -20,6 +20,11 @@ import { createLogger } from './log.ts';
 import { openKeyDirectory, type KeyDirectory } from './keys/directory.ts';
 import { openLocalLedger } from './ledger/local.ts';
 import type { Ledger } from './ledger/types.ts';
+import type { NodeIdentity } from './network/identity.ts';
+import type { Network } from './network/types.ts';
+import type { Registry } from './registry/types.ts';
+import { openPeerState } from './pipeline/peer-state.ts';
+import { startPeers, type Peers } from './pipeline/peers.ts';
 import { createBodyCipher } from './mailstore/body-cipher.ts';
 import { openSqliteMailStore } from './mailstore/sqlite/index.ts';
 import type { MailStore } from './mailstore/types.ts';
@@ -136,15 +141,48 @@ export async function openLedger(paths: DataPaths, config: SealpostConfig, logge
   return openEvmLedger({ path: paths.ledgerDb, rpcUrl: evm.rpcUrl, contract: evm.contract, privateKey, batchSize, batchIntervalMs, logger, passive });
 }
 
-/** Opens the embedded IPFS store with the configured peers. */
-export function openStorage(paths: DataPaths, config: SealpostConfig, logger: Logger): Promise<BlockStorage> {
+/** Opens the embedded IPFS store with the configured peers, or on the peer network's libp2p node. */
+export function openStorage(paths: DataPaths, config: SealpostConfig, logger: Logger, libp2p?: Network['libp2p']): Promise<BlockStorage> {
   return openHeliaStorage({
     dir: paths.ipfsDir,
     peers: config.storage.peers,
     ...(config.storage.listen.length > 0 ? { listen: config.storage.listen } : {}),
+    ...(libp2p === undefined ? {} : { libp2p }),
     maxObjectSize: config.storage.maxObjectSize,
     logger,
   });
+}
+
+/** The node in the peer network (config network.enabled): identity, libp2p node, registry. */
+interface PeerNetwork {
+  identity: NodeIdentity;
+  network: Network;
+  registry: Registry;
+}
+
+async function openPeerNetwork(paths: DataPaths, config: SealpostConfig, logger: Logger): Promise<PeerNetwork> {
+  const { loadNodeIdentity, identityFiles } = await import('./network/identity.ts');
+  const { startNetwork } = await import('./network/libp2p.ts');
+  const identity = await loadNodeIdentity(identityFiles(paths.dir));
+  const settings = config.network.registry;
+  let registry: Registry;
+  if (settings.backend === 'evm') {
+    if (settings.evm.contract === '') throw new NotFoundError('registry contract', 'network.registry.evm.contract is empty: run "sealpost registry deploy" or set it');
+    if (settings.evm.privateKeyFile === '') throw new NotFoundError('registry key', 'network.registry.evm.privateKeyFile is empty');
+    const { readPrivateKeyFile } = await import('./ledger/evm/private-key.ts');
+    const { openEvmRegistry } = await import('./registry/evm.ts');
+    registry = await openEvmRegistry({ rpcUrl: settings.evm.rpcUrl, contract: settings.evm.contract, privateKey: await readPrivateKeyFile(settings.evm.privateKeyFile) });
+  } else {
+    const { openLocalRegistry } = await import('./registry/local.ts');
+    registry = openLocalRegistry({ path: settings.path === '' ? paths.registryDb : settings.path });
+  }
+  try {
+    const network = await startNetwork({ identity, listen: config.network.listen, logger });
+    return { identity, network, registry };
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
 }
 
 /** What `sealpost verify` reads: the ledger (passive), storage and the mail store. */
@@ -225,6 +263,19 @@ function listenOn(server: net.Server, port: number, host: string): Promise<numbe
 }
 
 /**
+ * Registers the node and its accounts' addresses, retrying while the registry
+ * is unreachable (a chain node still starting): the gateway serves its own
+ * accounts meanwhile.
+ */
+function joinNetwork(peers: { join(): Promise<void> }, logger: Logger, attempt = 1): void {
+  peers.join().catch((error: unknown) => {
+    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
+    logger.warn({ err: (error as Error).message, retryInMs: delay }, 'could not join the network yet');
+    setTimeout(() => joinNetwork(peers, logger, attempt + 1), delay).unref();
+  });
+}
+
+/**
  * Starts the gateway on an initialised data directory.
  * @throws NotFoundError (not initialised), NotAllowedError (non-loopback address from config), ListenError
  */
@@ -266,8 +317,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const pgpPool = options.pgpWorkers === 0 ? null : createPgpPool(options.pgpWorkers === undefined ? {} : { size: options.pgpWorkers });
     if (pgpPool !== null) parts.push(() => pgpPool.close());
 
+    // The peer network first (its libp2p node carries storage's bitswap), closed last.
+    let peerNetwork: PeerNetwork | null = null;
+    if (config.network.enabled) {
+      const opened = await openPeerNetwork(node.paths, config, logger);
+      peerNetwork = opened;
+      parts.push(async () => {
+        await opened.network.stop();
+        await opened.registry.close();
+      });
+    }
+
     // The secure pipeline: storage, ledger, key directory, smarthost.
-    const storage = await openStorage(node.paths, config, logger);
+    const storage = await openStorage(node.paths, config, logger, peerNetwork?.network.libp2p);
     parts.push(() => storage.close());
     const ledger = await openLedger(node.paths, config, logger);
     parts.push(() => ledger.close());
@@ -280,11 +342,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       relay = smarthost;
       parts.push(() => smarthost.close());
     }
-    const inbound = createInboundPipeline({ store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger });
+    // Inbound and the peer network need each other: inbound asks peers for other
+    // nodes' proofs; peers hand inbound the mail they queue.
+    let peers: (Peers & { join(): Promise<void> }) | null = null;
+    const remote = {
+      proof: (origin: string, seq: number) => peers?.proof(origin, seq) ?? Promise.resolve(null),
+      verifyProof: (proof: Parameters<Peers['verifyProof']>[0], origin: string) => {
+        if (peers === null) throw new NotFoundError('peer network');
+        return peers.verifyProof(proof, origin);
+      },
+      connect: (origin: string) => peers?.connect(origin) ?? Promise.resolve(),
+      senderKey: (address: string) => peers?.senderKey(address) ?? Promise.resolve(null),
+    };
+    const inbound = createInboundPipeline({ store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger, remote });
     parts.push(() => inbound.close());
+    if (peerNetwork !== null) {
+      const state = openPeerState(node.paths.networkDb);
+      parts.push(async () => state.close());
+      const started = await startPeers({
+        ...peerNetwork, storage, ledger, store: node.store, state, logger, scanIntervalMs: config.network.scanIntervalMs,
+        onQueued: (accounts) => void inbound.drain(accounts).catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering mail from another node failed')),
+        onScanned: () => void inbound.drainAll().catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail failed')),
+      });
+      peers = started;
+      parts.push(() => started.close());
+      joinNetwork(started, logger);
+    }
     const submitter = createOutboundPipeline({
       store: node.store, keyring: node.keyring, directory, storage, ledger, relay, policy: config.relay.policy, logger,
       ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }),
+      ...(peers === null ? {} : { peers }),
       onQueued: (accounts) => {
         inbound.drain(accounts.map((a) => a.id)).catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail failed'));
       },

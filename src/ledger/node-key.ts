@@ -20,6 +20,33 @@ export interface NodeKey {
  * @throws ValidationError (field `nodeKey`) when the file holds no Ed25519 private key
  */
 export async function loadOrCreateNodeKey(file: string): Promise<NodeKey> {
+  return nodeKeyFrom(await loadOrCreateKeyObject(file));
+}
+
+/** The node key with its raw material, for uses that need the bytes (the libp2p identity, network/identity.ts). */
+export interface NodeKeyMaterial {
+  readonly key: NodeKey;
+  /** the 32-byte Ed25519 private key (RFC 8032 §5.1.5 seed); keep it out of logs */
+  readonly seed: Uint8Array;
+  /** the raw 32-byte Ed25519 public key */
+  readonly publicKey: Uint8Array;
+}
+
+/**
+ * Like loadOrCreateNodeKey (same file, same creation), also returning the raw seed and public key.
+ * @throws ValidationError (field `nodeKey`) when the file holds no Ed25519 private key
+ */
+export async function loadOrCreateNodeKeyMaterial(file: string): Promise<NodeKeyMaterial> {
+  const privateKey = await loadOrCreateKeyObject(file);
+  const jwk = privateKey.export({ format: 'jwk' });
+  return {
+    key: nodeKeyFrom(privateKey),
+    seed: new Uint8Array(Buffer.from(jwk.d as string, 'base64url')),
+    publicKey: new Uint8Array(Buffer.from(jwk.x as string, 'base64url')),
+  };
+}
+
+async function loadOrCreateKeyObject(file: string): Promise<KeyObject> {
   let pem: string;
   try {
     pem = await fs.readFile(file, 'utf8');
@@ -28,7 +55,7 @@ export async function loadOrCreateNodeKey(file: string): Promise<NodeKey> {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
     await writeFileAtomic(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
-    return nodeKeyFrom(privateKey);
+    return privateKey;
   }
   let key: KeyObject;
   try {
@@ -37,7 +64,7 @@ export async function loadOrCreateNodeKey(file: string): Promise<NodeKey> {
     throw new ValidationError('nodeKey', `${file} is not a PEM private key`);
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new ValidationError('nodeKey', `${file} holds a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
-  return nodeKeyFrom(key);
+  return key;
 }
 
 /** A fresh key that lives only in memory (tests, the memory ledger). */

@@ -24,13 +24,14 @@ import type { Ledger, Proof } from '../ledger/types.ts';
 import type { Account, AccountId, Delivery, MailStore } from '../mailstore/types.ts';
 import type { BlockStorage, Cid } from '../storage/types.ts';
 import { headerFields, headerValue } from './message.ts';
+import type { Peers } from './peers.ts';
 import { anchorText, placeholderMessage, signatureText, viewHeader } from './view.ts';
 
 export interface InboundOptions {
   store: MailStore;
   keyring: KeyRing;
-  directory: Pick<KeyDirectory, 'findByKeyId' | 'learnAutocrypt'>;
-  storage: Pick<BlockStorage, 'get'>;
+  directory: Pick<KeyDirectory, 'findByKeyId' | 'learnAutocrypt' | 'importKeys'>;
+  storage: Pick<BlockStorage, 'get' | 'pin'>;
   ledger: Pick<Ledger, 'prove' | 'onAnchored' | 'anchor'>;
   /** learn senders' keys from Autocrypt headers (config keys.autocrypt) */
   autocrypt: boolean;
@@ -38,6 +39,8 @@ export interface InboundOptions {
   hostname?: string;
   /** the clock expiries are judged by (tests inject one) */
   now?: () => number;
+  /** mail from other nodes (deliveries with an origin): their proofs and their ciphertexts */
+  remote?: Pick<Peers, 'proof' | 'verifyProof' | 'connect' | 'senderKey'>;
 }
 
 export interface InboundPipeline {
@@ -66,37 +69,73 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
 
   /** The view to deliver and its INTERNALDATE (the acceptance time), or null when it must wait. */
   async function readable(delivery: Delivery, account: Account): Promise<{ raw: Uint8Array; time: number; expires: number | null } | 'expired' | null> {
-    const proof = await ledger.prove(delivery.seq);
-    if (proof === null) return null; // not anchored yet: onAnchored brings us back
+    let proof: Proof | null;
+    let invalid: string | null = null;
+    if (delivery.origin === null) {
+      proof = await ledger.prove(delivery.seq);
+    } else {
+      const remote = await remoteProof(delivery);
+      proof = remote?.proof ?? null;
+      invalid = remote?.invalid ?? null;
+    }
+    if (proof === null) return null; // not anchored yet: onAnchored (or, from another node, the next scan) brings us back
     // Expired while it waited (recipient not logged in): never decrypted, never shown.
     const { expires } = proof.record;
     if (expires !== null && expires <= now()) return 'expired';
-    const raw = await view(delivery, account, proof);
+    const raw = invalid === null ? await view(delivery, account, proof) : placeholder(delivery, account, proof, invalid);
     return raw === null ? null : { raw, time: proof.record.time, expires };
+  }
+
+  /**
+   * Another node's proof of its record, checked here: null while it cannot be
+   * had (retried later); `invalid` says why a proof the node gave does not hold.
+   */
+  async function remoteProof(delivery: Delivery): Promise<{ proof: Proof; invalid: string | null } | null> {
+    const { remote } = options;
+    if (remote === undefined || delivery.origin === null) return null;
+    const proof = await remote.proof(delivery.origin, delivery.seq);
+    if (proof === null || proof.seq !== delivery.seq) return null;
+    const checked = await remote.verifyProof(proof, delivery.origin);
+    if (checked.ok) return { proof, invalid: null };
+    const reason = checked.steps.find((s) => !s.ok)?.detail ?? 'the proof does not verify';
+    return { proof, invalid: `the sending node's proof of this message does not hold: ${reason}` };
+  }
+
+  function placeholder(delivery: Delivery, account: Account, proof: Proof, reason: string): Uint8Array {
+    log.warn({ account: account.address, cid: delivery.cid, seq: delivery.seq, origin: delivery.origin, reason }, 'delivering a placeholder');
+    return placeholderMessage({ cid: delivery.cid, reason, seq: delivery.seq, time: proof.record.time, hostname });
   }
 
   async function view(delivery: Delivery, account: Account, proof: Proof): Promise<Uint8Array | null> {
     const key = keyring.privateKey(account.id);
     if (key === null) return null;
-    const fail = (reason: string): Uint8Array => {
-      log.warn({ account: account.address, cid: delivery.cid, seq: delivery.seq, reason }, 'delivering a placeholder');
-      return placeholderMessage({ cid: delivery.cid, reason, seq: delivery.seq, time: proof.record.time, hostname });
-    };
+    const fail = (reason: string): Uint8Array => placeholder(delivery, account, proof, reason);
     if (proof.record.cid !== delivery.cid) return fail(`ledger record ${delivery.seq} names ${proof.record.cid}, not this CID`);
     let ciphertext: Uint8Array;
     try {
+      if (delivery.origin !== null) await options.remote?.connect(delivery.origin);
       ciphertext = await storage.get(delivery.cid as Cid);
     } catch (error) {
+      // From another node, a block not found may only mean that node is offline now: try again later.
+      if (delivery.origin !== null && error instanceof SealpostError && error.code === 'BLOCK_NOT_FOUND') return null;
       if (error instanceof SealpostError) return fail(error.message);
       throw error;
     }
+    // The recipient's node keeps its own copy of the ciphertext (replication).
+    if (delivery.origin !== null) await storage.pin(delivery.cid as Cid).catch(() => undefined);
     let plain: Awaited<ReturnType<typeof decryptMessage>>;
+    const open = () => decryptMessage({
+      data: ciphertext,
+      decryptionKey: key,
+      findVerificationKey: async (keyId) => (await directory.findByKeyId(keyId))?.armored ?? null,
+    });
     try {
-      plain = await decryptMessage({
-        data: ciphertext,
-        decryptionKey: key,
-        findVerificationKey: async (keyId) => (await directory.findByKeyId(keyId))?.armored ?? null,
-      });
+      plain = await open();
+      // A sender on another node: its key is the one its node published with its
+      // address claim (the registry), fetched once and kept in the directory.
+      if (plain.signature.status === 'unknown-key' && delivery.origin !== null && options.remote !== undefined && (await learnSender(plain.data))) {
+        plain = await open();
+      }
     } catch (error) {
       if (error instanceof SealpostError) return fail(`the ciphertext could not be decrypted (${error.message})`);
       throw error;
@@ -110,6 +149,21 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
     if (options.autocrypt) await learn(plain.data);
     const header = viewHeader({ cid: delivery.cid, signature: signatureText(plain.signature, signer), anchor: anchorText(proof) });
     return Buffer.concat([Buffer.from(header, 'utf8'), plain.data]);
+  }
+
+  /** Imports the key the registry names for the message's From address; true when one was imported. */
+  async function learnSender(message: Uint8Array): Promise<boolean> {
+    const from = headerValue(headerFields(message), 'from');
+    const address = from === null ? null : (/<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? from.trim());
+    if (address === null || options.remote === undefined) return false;
+    try {
+      const armored = await options.remote.senderKey(address);
+      if (armored === null) return false;
+      return (await directory.importKeys(armored)).length > 0;
+    } catch (error) {
+      log.info({ from: address, err: (error as Error).message }, "the sender's key could not be had from the registry");
+      return false;
+    }
   }
 
   async function learn(message: Uint8Array): Promise<void> {

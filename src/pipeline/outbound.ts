@@ -1,8 +1,9 @@
 // The outbound pipeline behind SMTP submission (DESIGN.md "Data flows"):
 //   read headers → encrypt as OpenPGP to every recipient's key and the
 //   sender's own, signed by the sender → put the ciphertext in storage (CID)
-//   → append a ledger record → queue local deliveries → relay outside mail
-//   through the smarthost (PGP/MIME, RFC 3156) → resolve, so SMTP says 250.
+//   → append a ledger record → queue local deliveries → queue announcements
+//   to other Sealpost nodes (pipeline/peers.ts) → relay outside mail through
+//   the smarthost (PGP/MIME, RFC 3156) → resolve, so SMTP says 250.
 //
 // Durability: storage.put, ledger.append and store.enqueueDeliveries each
 // resolve only when their data is on disk, and they run in that order, so a
@@ -29,6 +30,7 @@ import type { BlockStorage } from '../storage/types.ts';
 import type { Submission, Submitter } from '../smtp/types.ts';
 import { NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
 import { ensureMessageId, headerFields, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from './message.ts';
+import type { Peers, RemoteRecipient } from './peers.ts';
 
 export interface OutboundOptions {
   store: MailStore;
@@ -48,6 +50,8 @@ export interface OutboundOptions {
   now?: () => number;
   /** sign+encrypt; default pgp.ts encryptMessage on this thread (the gateway passes its worker pool's) */
   encrypt?: typeof encryptMessage;
+  /** the peer network, when this node is in one: recipients other nodes serve */
+  peers?: Pick<Peers, 'lookup' | 'announce'>;
 }
 
 interface Outside { address: string; armored: string | null }
@@ -61,6 +65,7 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
 
   async function checkRecipient(_user: string, address: string): Promise<void> {
     if ((await store.getAccount(address)) !== null) return;
+    if (options.peers !== undefined && (await options.peers.lookup(address)) !== null) return;
     if (relay === null) throw new NoRelayError(address);
     if (policy === 'plain') return;
     if ((await directory.lookup(address)) === null) throw new NoKeyError(address);
@@ -83,6 +88,7 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
 
     // Who gets what: local accounts, outside recipients with a key, outside without.
     const locals: Account[] = [];
+    const remote: RemoteRecipient[] = [];
     const outside: Outside[] = [];
     const keys = new Map<string, string>([[senderSecrets.fingerprint, senderSecrets.publicKey]]);
     for (const address of submission.recipients) {
@@ -91,6 +97,12 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
         locals.push(account);
         const secrets = await store.getSecrets(account.id);
         keys.set(secrets.fingerprint, secrets.publicKey);
+        continue;
+      }
+      const peer = options.peers === undefined ? null : await options.peers.lookup(address);
+      if (peer !== null) {
+        remote.push(peer);
+        keys.set(peer.fingerprint, peer.armoredKey);
         continue;
       }
       // Re-checked here: the key directory may have changed since RCPT TO.
@@ -115,9 +127,11 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     if (locals.length > 0) {
       await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
     }
+    // Durable before 250 like the local queue: posted and pushed right after.
+    if (remote.length > 0) options.peers?.announce({ cid, seq, recipients: remote });
     // The copy the sender's client APPENDs to Sent expires with the message (pipeline/expiry.ts).
     if (expires !== null) await store.rememberSentExpiry(sender.id, messageId, expires);
-    log.info({ session: submission.sessionId, cid, seq, local: locals.length, outside: outside.length, bytes: raw.byteLength, expires }, 'sealed');
+    log.info({ session: submission.sessionId, cid, seq, local: locals.length, remote: remote.length, outside: outside.length, bytes: raw.byteLength, expires }, 'sealed');
     if (locals.length > 0) options.onQueued?.(locals);
     return { id: cid };
   }

@@ -29,6 +29,9 @@ const TABLE: Record<string, { code: number; text: string; own?: true }> = {
   // The relay's message names the recipients and quotes the provider's reply (password scrubbed).
   RELAY_TEMPORARY: { code: 451, text: '4.4.1', own: true },
   RELAY_REJECTED: { code: 554, text: '5.7.1', own: true },
+  // Another Sealpost node (pipeline/peers.ts): its key or record cannot be had now.
+  PEER_KEY_UNAVAILABLE: { code: 451, text: '4.4.1', own: true },
+  PEER_UNKNOWN_NODE: { code: 451, text: '4.4.1', own: true },
   // The sender's expiry request (pipeline/message.ts); 5.6.0: a problem with the message's content.
   EXPIRY_PAST: { code: 554, text: '5.6.0', own: true },
   EXPIRY_INVALID: { code: 554, text: '5.6.0', own: true },

@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HeliaWithLibp2p } from '@helia/libp2p';
+import type { Libp2p } from '@libp2p/interface';
 import { unixfs } from '@helia/unixfs';
 import { FsBlockstore } from 'blockstore-fs';
 import { NextToLast } from 'blockstore-fs/sharding';
@@ -45,6 +46,11 @@ export interface HeliaStorageOptions {
   /** how long `get`/`pin` wait for peers to deliver a missing block (default 10 s) */
   fetchTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * The gateway's own libp2p node (network/libp2p.ts), started and stopped by
+   * its owner: bitswap runs on it, and `peers`/`listen` must then be empty.
+   */
+  libp2p?: Libp2p;
 }
 
 export interface HeliaStorage extends BlockStorage {
@@ -75,8 +81,12 @@ const HELIA_VERSION = '7.1.15';
  */
 export async function openHeliaStorage(options: HeliaStorageOptions): Promise<HeliaStorage> {
   const peers = validatePeers(options.peers ?? []);
-  const listen = validateListen(options.listen ?? (peers.length > 0 ? ['/ip4/127.0.0.1/tcp/0'] : []));
-  const networked = peers.length > 0 || listen.length > 0;
+  const listen = validateListen(options.listen ?? (peers.length > 0 && options.libp2p === undefined ? ['/ip4/127.0.0.1/tcp/0'] : []));
+  if (options.libp2p !== undefined && (peers.length > 0 || listen.length > 0)) {
+    throw new ValidationError('storage.peers', 'storage peers and listen addresses are for a node outside the peer network; with network.enabled, leave them empty');
+  }
+  const shared = options.libp2p;
+  const networked = peers.length > 0 || listen.length > 0 || shared !== undefined;
   const maxObjectSize = options.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE;
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
   const log = (options.logger ?? silentLogger()).child({ component: 'storage' });
@@ -90,7 +100,7 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
 
   let helia: Helia = await createHeliaCore({ blockstore, datastore });
   const network = networked ? await import('./helia-network.ts') : null;
-  if (network !== null) helia = network.withLoopbackNetwork(helia, listen, peers);
+  if (network !== null) helia = shared === undefined ? network.withLoopbackNetwork(helia, listen, peers) : network.withSharedLibp2p(helia, shared);
   try {
     await helia.start();
   } catch (err) {

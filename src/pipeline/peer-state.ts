@@ -1,0 +1,103 @@
+// What the peer network part of the pipeline keeps on disk (network.db, SQLite):
+// - the outbox: one stealth announcement per (message, recipient node), written
+//   before SMTP answers 250, then posted to the registry and pushed to the node
+//   (a crash in between posts it at the next start: nothing accepted is lost);
+// - the scan cursor: where this node's scan of the registry's announcements
+//   resumes (a node that was offline catches up from there);
+// - which node was told of which ledger record, so that the record's proof is
+//   given to that node only.
+import { DatabaseSync } from 'node:sqlite';
+import { migrate } from '../sqlite/migrate.ts';
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL,
+    node_id TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    posted INTEGER NOT NULL DEFAULT 0,
+    pushed INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (seq, node_id)
+  );
+  CREATE INDEX outbox_unposted ON outbox (id) WHERE posted = 0;
+  CREATE INDEX outbox_unpushed ON outbox (id) WHERE pushed = 0;
+  CREATE TABLE scan (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor TEXT
+  );
+  INSERT INTO scan (id, cursor) VALUES (1, NULL);
+  `,
+];
+
+export interface OutboxRow {
+  id: number;
+  seq: number;
+  nodeId: string;
+  /** the announcement as JSON (peers.ts encodeEntry) */
+  entry: string;
+}
+
+export interface PeerState {
+  /** Records the announcements of one message, durably, in one transaction. */
+  queue(items: ReadonlyArray<{ seq: number; nodeId: string; entry: string }>): void;
+  unposted(limit: number): OutboxRow[];
+  markPosted(ids: readonly number[]): void;
+  unpushed(limit: number): OutboxRow[];
+  markPushed(id: number): void;
+  /** whether node `nodeId` was announced record `seq` of this node */
+  wasTold(seq: number, nodeId: string): boolean;
+  cursor(): string | null;
+  setCursor(cursor: string): void;
+  close(): void;
+}
+
+export function openPeerState(file: string): PeerState {
+  const db = new DatabaseSync(file);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000');
+  migrate(db, MIGRATIONS, 'network state');
+  const toRow = (r: Record<string, unknown>): OutboxRow => ({ id: Number(r['id']), seq: Number(r['seq']), nodeId: String(r['node_id']), entry: String(r['entry']) });
+  const insert = db.prepare('INSERT OR IGNORE INTO outbox (seq, node_id, entry, created_at) VALUES (?, ?, ?, ?)');
+  const unposted = db.prepare('SELECT id, seq, node_id, entry FROM outbox WHERE posted = 0 ORDER BY id LIMIT ?');
+  const unpushed = db.prepare('SELECT id, seq, node_id, entry FROM outbox WHERE pushed = 0 ORDER BY id LIMIT ?');
+  const posted = db.prepare('UPDATE outbox SET posted = 1 WHERE id = ?');
+  const pushed = db.prepare('UPDATE outbox SET pushed = 1 WHERE id = ?');
+  const told = db.prepare('SELECT 1 AS x FROM outbox WHERE seq = ? AND node_id = ?');
+  const tx = (fn: () => void): void => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      fn();
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  };
+  return {
+    queue(items) {
+      const now = Date.now();
+      tx(() => {
+        for (const item of items) insert.run(item.seq, item.nodeId, item.entry, now);
+      });
+    },
+    unposted: (limit) => unposted.all(limit).map(toRow),
+    markPosted(ids) {
+      tx(() => {
+        for (const id of ids) posted.run(id);
+      });
+    },
+    unpushed: (limit) => unpushed.all(limit).map(toRow),
+    markPushed(id) {
+      pushed.run(id);
+    },
+    wasTold: (seq, nodeId) => told.get(seq, nodeId) !== undefined,
+    cursor: () => (db.prepare('SELECT cursor FROM scan WHERE id = 1').get()?.['cursor'] as string | null | undefined) ?? null,
+    setCursor(cursor) {
+      db.prepare('UPDATE scan SET cursor = ? WHERE id = 1').run(cursor);
+    },
+    close() {
+      db.close();
+    },
+  };
+}

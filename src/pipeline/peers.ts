@@ -1,0 +1,394 @@
+// Mail between Sealpost nodes (issue 4): this node in the network.
+// - Joining: the node's record (node id = its Ed25519 key, its X25519 key, its
+//   libp2p addresses) and a first-come claim per account address (with the
+//   CID of the account's public key, stored here and fetched by senders over
+//   bitswap) go into the registry.
+// - Sending: a recipient whose address another node claims is a remote
+//   recipient. After the message is sealed, stored and recorded, one stealth
+//   announcement per recipient node (ERC-5564 idea, network/stealth.ts) is
+//   queued durably (peer-state.ts) before SMTP answers 250, then posted to the
+//   registry (ledger) and pushed to the node directly. The announcement's
+//   sealed payload names the recipients' addresses, the CID, the ledger record
+//   and where this node listens; nobody else can tell whom it is for.
+// - Receiving: announcements are scanned from the registry (resuming at a
+//   saved cursor) and accepted from pushes; one recognised as this node's is
+//   queued as a delivery with its origin node. The inbound pipeline fetches
+//   the ciphertext from that node (bitswap) and the record's proof (protocol
+//   /sealpost/proof/1.0.0, given only to nodes the record was announced to),
+//   and checks the proof before the message reaches INBOX.
+import type { Logger } from 'pino';
+import { NotAllowedError, SealpostError, ValidationError } from '../errors/index.ts';
+import { checkCheckpoint } from '../ledger/local-anchor.ts';
+import type { Ledger, Proof, Verification } from '../ledger/types.ts';
+import type { AccountId, MailStore } from '../mailstore/types.ts';
+import type { NodeIdentity } from '../network/identity.ts';
+import { makeScanner, stealthAnnounce } from '../network/stealth.ts';
+import type { Network, RemoteNode } from '../network/types.ts';
+import { formatNodeId, parseNodeId, signAddressClaim, signNodeRecord } from '../registry/records.ts';
+import type { Announcement, NodeRecord, Registry } from '../registry/types.ts';
+import type { BlockStorage, Cid } from '../storage/types.ts';
+import { readPublicKeys } from '../crypto/pgp.ts';
+import type { PeerState } from './peer-state.ts';
+
+export const PUSH_PROTOCOL = '/sealpost/push/1.0.0';
+export const PROOF_PROTOCOL = '/sealpost/proof/1.0.0';
+
+/** A recipient served by another node. */
+export interface RemoteRecipient {
+  address: string;
+  /** base64 node id of the node that claimed the address */
+  nodeId: string;
+  /** the account's armored OpenPGP public key, fetched by the claim's keyRef (CID) */
+  armoredKey: string;
+  fingerprint: string;
+}
+
+export interface PeersOptions {
+  identity: NodeIdentity;
+  network: Network;
+  registry: Registry;
+  storage: BlockStorage;
+  ledger: Pick<Ledger, 'prove' | 'verify'>;
+  store: Pick<MailStore, 'listAccounts' | 'getAccount' | 'getSecrets' | 'enqueueDeliveries'>;
+  state: PeerState;
+  logger: Logger;
+  /** how often the registry's announcements are scanned, ms */
+  scanIntervalMs: number;
+  /** called after mail from another node was queued for these accounts */
+  onQueued: (accounts: AccountId[]) => void;
+  /** called after each scan (the inbound pipeline retries what waited for another node) */
+  onScanned?: () => void;
+}
+
+export interface Peers {
+  readonly nodeId: string;
+  /**
+   * The remote recipient for `address`, or null when no other node claims it.
+   * @throws SealpostError (PEER_KEY_UNAVAILABLE) when a node claims it but its key cannot be fetched
+   */
+  lookup(address: string): Promise<RemoteRecipient | null>;
+  /** Queues the announcements of one message to its remote recipients, durably; posting and pushing follow. */
+  announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[] }): void;
+  /** The armored public key another node publishes for `address`, or null. */
+  senderKey(address: string): Promise<string | null>;
+  /** Connects to node `origin` (so that bitswap can fetch from it). */
+  connect(origin: string): Promise<void>;
+  /** The proof of record `seq` from node `origin`; null when it is not anchored yet or the node is unreachable. */
+  proof(origin: string, seq: number): Promise<Proof | null>;
+  /** Checks another node's proof: record, Merkle path, and an anchor made by that node (or on the chain). */
+  verifyProof(proof: Proof, origin: string): Promise<Verification>;
+  close(): Promise<void>;
+}
+
+/** The sealed payload of an announcement (JSON). */
+interface Pointer {
+  v: 1;
+  /** recipients' addresses at the receiving node */
+  to: string[];
+  cid: string;
+  /** the record in the sender node's ledger */
+  seq: number;
+  /** the sender node's id */
+  from: string;
+  /** where the sender node listens */
+  addrs: string[];
+}
+
+const MAX_ADDRS = 4;
+const POST_BATCH = 256;
+
+/** An announcement as JSON text (outbox rows, pushes). */
+function encodeEntry(a: Announcement): string {
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  return JSON.stringify({ e: b64(a.ephemeralPublic), v: a.viewTag, t: b64(a.tag), p: b64(a.payload) });
+}
+
+/** @throws ValidationError (field `announcement`) on anything but encodeEntry's form */
+function decodeEntry(text: string): Announcement {
+  const bad = () => new ValidationError('announcement', 'is not an announcement');
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    throw bad();
+  }
+  if (typeof o !== 'object' || o === null) throw bad();
+  const { e, v, t, p } = o as Record<string, unknown>;
+  if (typeof e !== 'string' || typeof t !== 'string' || typeof p !== 'string' || typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) throw bad();
+  const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+  const entry = { ephemeralPublic: bytes(e), viewTag: v, tag: bytes(t), payload: bytes(p) };
+  if (entry.ephemeralPublic.length !== 32 || entry.tag.length !== 32 || entry.payload.length > 1024) throw bad();
+  return entry;
+}
+
+function parsePointer(bytes: Uint8Array): Pointer | null {
+  try {
+    const o = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<Pointer>;
+    if (o.v !== 1 || !Array.isArray(o.to) || !o.to.every((a) => typeof a === 'string' && a.length <= 320)) return null;
+    if (typeof o.cid !== 'string' || o.cid.length > 200 || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1) return null;
+    if (typeof o.from !== 'string' || !Array.isArray(o.addrs) || !o.addrs.every((a) => typeof a === 'string')) return null;
+    parseNodeId(o.from);
+    return o as Pointer;
+  } catch {
+    return null;
+  }
+}
+
+function rawX25519Private(identity: NodeIdentity): Uint8Array {
+  const jwk = identity.x25519.privateKey.export({ format: 'jwk' });
+  return new Uint8Array(Buffer.from(String(jwk.d), 'base64url'));
+}
+
+/** Starts the node's part in the network: serves push and proof, scans, posts. Call join() next. */
+export async function startPeers(options: PeersOptions): Promise<Peers & { join(): Promise<void> }> {
+  const { identity, network, registry, storage, ledger, store, state } = options;
+  const log = options.logger.child({ part: 'peers' });
+  const self = identity.nodeId;
+  const signer = { publicKey: identity.ed25519.publicKey, sign: (m: Uint8Array) => identity.ed25519.sign(m) };
+  const scanner = makeScanner(rawX25519Private(identity));
+  const keyCache = new Map<string, { armored: string; fingerprint: string }>();
+  /** X25519 keys of nodes met through lookup (announce, which must not wait, needs them) */
+  const encKeys = new Map<string, Uint8Array>();
+  let closed = false;
+  let scanTimer: NodeJS.Timeout | null = null;
+  let work: Promise<void> = Promise.resolve();
+
+  const nodeOf = async (nodeId: string): Promise<NodeRecord | null> => registry.getNode(parseNodeId(nodeId));
+
+  async function connect(nodeId: string, hint: readonly string[] = []): Promise<string | null> {
+    if (nodeId === self) return null;
+    if (network.connections().some((c) => c.nodeId === nodeId)) return network.connections().find((c) => c.nodeId === nodeId)?.peerId ?? null;
+    const record = await nodeOf(nodeId).catch(() => null);
+    const addrs = [...(record?.addrs ?? []), ...hint].slice(0, MAX_ADDRS * 2);
+    for (const addr of addrs) {
+      try {
+        const remote = await network.dial(addr, { timeoutMs: 3000 });
+        if (remote.nodeId === nodeId) return remote.peerId;
+      } catch (error) {
+        log.debug({ node: nodeId, addr, err: (error as Error).message }, 'dial failed');
+      }
+    }
+    return null;
+  }
+
+  // --- joining -------------------------------------------------------------
+
+  async function join(): Promise<void> {
+    const addrs = network.addrs().slice(0, MAX_ADDRS);
+    const current = await registry.getNode(identity.ed25519.publicKey);
+    const sameKey = current !== null && Buffer.from(current.encKey).equals(Buffer.from(identity.x25519.publicKey));
+    if (current === null || !sameKey || current.addrs.join(' ') !== addrs.join(' ')) {
+      const seq = Math.max(Date.now(), (current?.seq ?? 0) + 1);
+      await registry.registerNode(await signNodeRecord(signer, registry.domain, { encKey: identity.x25519.publicKey, addrs, seq }));
+      log.info({ node: self, addrs }, 'node registered');
+    }
+    for (const account of await store.listAccounts()) {
+      try {
+        await claim(account.id, account.address);
+      } catch (error) {
+        // Another node's claim came first: this account cannot get mail from other nodes.
+        log.error({ account: account.address, err: (error as Error).message }, 'cannot claim the address in the registry');
+      }
+    }
+  }
+
+  async function claim(accountId: AccountId, address: string): Promise<void> {
+    const secrets = await store.getSecrets(accountId);
+    const existing = await registry.lookupAddress(address);
+    const keyRef = await storage.put(new TextEncoder().encode(secrets.publicKey));
+    await storage.pin(keyRef);
+    if (existing !== null && formatNodeId(existing.nodeId) === self && existing.fingerprint === secrets.fingerprint && existing.keyRef === keyRef) return;
+    const seq = Math.max(Date.now(), (existing?.seq ?? 0) + 1);
+    await registry.claimAddress(await signAddressClaim(signer, registry.domain, { address, fingerprint: secrets.fingerprint, keyRef, seq }));
+    log.info({ account: address }, 'address claimed in the registry');
+  }
+
+  // --- sending -------------------------------------------------------------
+
+  async function lookup(address: string): Promise<RemoteRecipient | null> {
+    let found;
+    try {
+      found = await registry.lookupAddress(address);
+    } catch (error) {
+      if (error instanceof ValidationError) return null; // not a mail address the registry can hold
+      throw error;
+    }
+    if (found === null) return null;
+    const nodeId = formatNodeId(found.nodeId);
+    if (nodeId === self) return null; // ours: a local account (or one removed here)
+    let key = keyCache.get(`${found.fingerprint} ${found.keyRef}`);
+    if (key === undefined) {
+      await connect(nodeId);
+      let armored: string;
+      try {
+        armored = new TextDecoder().decode(await storage.get(found.keyRef as Cid));
+      } catch (cause) {
+        throw new SealpostError('PEER_KEY_UNAVAILABLE', `<${address}>: the key of this recipient on another Sealpost node cannot be fetched now; try again later`, { cause });
+      }
+      const [info] = await readPublicKeys(armored).catch(() => []);
+      if (info === undefined || info.fingerprint !== found.fingerprint || !info.canEncrypt) {
+        throw new SealpostError('PEER_KEY_UNAVAILABLE', `<${address}>: the key published for this recipient does not match its registry claim`);
+      }
+      key = { armored, fingerprint: info.fingerprint };
+      keyCache.set(`${found.fingerprint} ${found.keyRef}`, key);
+    }
+    return { address, nodeId, armoredKey: key.armored, fingerprint: key.fingerprint };
+  }
+
+  function announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[] }): void {
+    const byNode = new Map<string, string[]>();
+    for (const r of input.recipients) byNode.set(r.nodeId, [...(byNode.get(r.nodeId) ?? []), r.address]);
+    const items: Array<{ seq: number; nodeId: string; entry: string }> = [];
+    for (const [nodeId, to] of byNode) {
+      // The node's X25519 key, read from the registry by the lookup of this recipient.
+      const encKey = encKeys.get(nodeId);
+      if (encKey === undefined) throw new SealpostError('PEER_UNKNOWN_NODE', `node ${nodeId} is not in the registry`);
+      const pointer: Pointer = { v: 1, to, cid: input.cid, seq: input.seq, from: self, addrs: network.addrs().slice(0, MAX_ADDRS) };
+      const a = stealthAnnounce(encKey, new TextEncoder().encode(JSON.stringify(pointer)));
+      items.push({ seq: input.seq, nodeId, entry: encodeEntry({ ephemeralPublic: a.ephemeralPublic, viewTag: a.viewTag, tag: a.tag, payload: a.sealedPayload }) });
+    }
+    state.queue(items);
+    kick();
+  }
+
+  const lookupWithKey = async (address: string): Promise<RemoteRecipient | null> => {
+    const found = await lookup(address);
+    if (found !== null && !encKeys.has(found.nodeId)) {
+      const record = await nodeOf(found.nodeId);
+      if (record === null) throw new SealpostError('PEER_UNKNOWN_NODE', `<${address}>: its node is not in the registry`);
+      encKeys.set(found.nodeId, record.encKey);
+    }
+    return found;
+  };
+
+  /** Posts queued announcements to the registry and pushes them; runs one at a time. */
+  function kick(): void {
+    work = work.then(flush).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'posting announcements failed; retrying at the next scan'));
+  }
+
+  async function flush(): Promise<void> {
+    if (closed) return;
+    for (;;) {
+      const rows = state.unposted(POST_BATCH);
+      if (rows.length === 0) break;
+      await registry.announce(rows.map((r) => decodeEntry(r.entry)));
+      state.markPosted(rows.map((r) => r.id));
+    }
+    // A push only makes it sooner: the recipient's scan finds the announcement anyway.
+    for (const row of state.unpushed(POST_BATCH)) {
+      state.markPushed(row.id);
+      void (async () => {
+        const peer = await connect(row.nodeId);
+        if (peer === null) return;
+        await network.request(peer, PUSH_PROTOCOL, new TextEncoder().encode(row.entry), { timeoutMs: 5000 });
+      })().catch((error: unknown) => log.debug({ node: row.nodeId, err: (error as Error).message }, 'push failed; the ledger scan will deliver'));
+    }
+  }
+
+  // --- receiving -----------------------------------------------------------
+
+  async function receive(entry: Announcement): Promise<boolean> {
+    const opened = scanner({ ephemeralPublic: entry.ephemeralPublic, viewTag: entry.viewTag, tag: entry.tag, sealedPayload: entry.payload });
+    if (opened === null) return false;
+    const pointer = parsePointer(opened);
+    if (pointer === null || pointer.from === self) {
+      log.warn('an announcement for this node holds no valid pointer; ignored');
+      return false;
+    }
+    const items = [];
+    for (const address of pointer.to) {
+      const account = await store.getAccount(address);
+      if (account === null) {
+        log.warn({ address }, 'announced mail for an address with no account here; ignored');
+        continue;
+      }
+      items.push({ accountId: account.id, cid: pointer.cid, seq: pointer.seq, messageId: null, origin: pointer.from });
+    }
+    if (items.length === 0) return false;
+    const queued = await store.enqueueDeliveries(items);
+    log.info({ from: pointer.from, seq: pointer.seq, cid: pointer.cid, accounts: queued.length }, 'mail from another node queued');
+    void connect(pointer.from, pointer.addrs.slice(0, MAX_ADDRS)).catch(() => undefined);
+    options.onQueued(queued.map((d) => d.accountId));
+    return true;
+  }
+
+  async function scan(): Promise<void> {
+    for (;;) {
+      const page = await registry.scanAnnouncements(state.cursor() as Parameters<Registry['scanAnnouncements']>[0], 500);
+      for (const entry of page.entries) await receive(entry);
+      state.setCursor(page.next);
+      if (page.entries.length < 500) return;
+    }
+  }
+
+  function scheduleScan(): void {
+    if (closed) return;
+    scanTimer = setTimeout(() => {
+      work = work
+        .then(async () => {
+          await scan();
+          await flush();
+          options.onScanned?.();
+        })
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'scanning announcements failed; retrying'))
+        .finally(scheduleScan);
+    }, options.scanIntervalMs);
+    scanTimer.unref();
+  }
+
+  await network.handle(PUSH_PROTOCOL, async (body) => {
+    const accepted = await receive(decodeEntry(new TextDecoder().decode(body)));
+    return new TextEncoder().encode(accepted ? 'ok' : 'ignored');
+  }, { maxRequestBytes: 4096, maxConcurrent: 32 });
+
+  await network.handle(PROOF_PROTOCOL, async (body, from: RemoteNode) => {
+    const { seq } = JSON.parse(new TextDecoder().decode(body)) as { seq?: unknown };
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw new ValidationError('seq', 'must be a positive integer');
+    // Records are private to the nodes they were announced to.
+    if (!state.wasTold(seq, from.nodeId)) throw new NotAllowedError(`record ${seq} was not sent to node ${from.nodeId}`);
+    const proof = await ledger.prove(seq);
+    return new TextEncoder().encode(JSON.stringify({ proof }));
+  }, { maxRequestBytes: 256, maxConcurrent: 16 });
+
+  kick(); // what a previous run queued and did not post
+  work = work.then(scan).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'first scan failed; retrying'));
+  scheduleScan();
+
+  return {
+    nodeId: self,
+    join,
+    lookup: lookupWithKey,
+    announce,
+    async connect(origin) {
+      await connect(origin);
+    },
+    async senderKey(address) {
+      return (await lookup(address))?.armoredKey ?? null;
+    },
+    async proof(origin, seq) {
+      const peer = await connect(origin);
+      if (peer === null) return null;
+      try {
+        const answer = await network.request(peer, PROOF_PROTOCOL, new TextEncoder().encode(JSON.stringify({ seq })), { timeoutMs: 10_000 });
+        return (JSON.parse(new TextDecoder().decode(answer)) as { proof: Proof | null }).proof;
+      } catch (error) {
+        log.debug({ origin, seq, err: (error as Error).message }, 'proof not available yet');
+        return null;
+      }
+    },
+    async verifyProof(proof, origin) {
+      const result = await ledger.verify(proof);
+      if (proof.anchor.kind !== 'local') return result;
+      // A local checkpoint must be signed by the sending node's own key.
+      const steps = result.steps.map((s) => (s.step === 'anchor' ? checkCheckpoint(proof.batch, proof.anchor, origin) : s));
+      return { ok: steps.every((s) => s.ok), steps };
+    },
+    async close() {
+      closed = true;
+      if (scanTimer !== null) clearTimeout(scanTimer);
+      await network.unhandle(PUSH_PROTOCOL).catch(() => undefined);
+      await network.unhandle(PROOF_PROTOCOL).catch(() => undefined);
+      await work.catch(() => undefined);
+    },
+  };
+}
