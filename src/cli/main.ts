@@ -4,6 +4,7 @@
 import { SealpostError } from '../errors/index.ts';
 import { CommandFailed, print, UsageError, type Command } from './args.ts';
 import { accountCommand } from './commands/account.ts';
+import { devnetCommand } from './commands/devnet.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
 import { quickstartCommand } from './commands/quickstart.ts';
@@ -12,7 +13,7 @@ import { statusCommand } from './commands/status.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { verifyCommand } from './commands/verify.ts';
 
-const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, ledgerCommand];
+const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, ledgerCommand, devnetCommand];
 
 export const HELP = `Sealpost: a secure mail gateway for your mail client on localhost.
 
@@ -22,13 +23,15 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}
 
 Every command takes --data-dir DIR (default: $SEALPOST_HOME, else
-$XDG_DATA_HOME/sealpost, else ~/.local/share/sealpost) and --help.
+$XDG_DATA_HOME/sealpost, else ~/.local/share/sealpost) and --help;
+devnet takes --dir DIR, the directory of a whole local network.
 
 Examples:
   sealpost init --data-dir ~/sealpost --address alice@example.org --name "Alice"
   sealpost start --data-dir ~/sealpost
   sealpost account add --data-dir ~/sealpost --address bob@example.org
   sealpost status --data-dir ~/sealpost
+  sealpost devnet --nodes 5 --dir ~/sealpost-devnet
 
 Then add the account to Thunderbird or Outlook with the printed settings:
 IMAP 127.0.0.1 port 1143 (STARTTLS) or 1993 (SSL/TLS), SMTP 127.0.0.1 port
