@@ -25,6 +25,7 @@ import type { Network } from './network/types.ts';
 import type { Registry } from './registry/types.ts';
 import { openPeerState } from './pipeline/peer-state.ts';
 import { startPeers, type Peers } from './pipeline/peers.ts';
+import { createExpiryKeys, type ExpiryKeys } from './pipeline/expiry-keys.ts';
 import { createBodyCipher } from './mailstore/body-cipher.ts';
 import { openSqliteMailStore } from './mailstore/sqlite/index.ts';
 import type { MailStore } from './mailstore/types.ts';
@@ -353,8 +354,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       connect: (origin: string) => peers?.connect(origin) ?? Promise.resolve(),
       senderKey: (address: string) => peers?.senderKey(address) ?? Promise.resolve(null),
+      ticket: (cid: string) => peers?.ticket(cid) ?? null,
     };
-    const inbound = createInboundPipeline({ store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger, remote });
+    // Custody of expiring messages' keys: this node holds shares for others, and
+    // seals and reads its own expiring mail through custodians.
+    let expiryKeys: ExpiryKeys | undefined;
+    if (peerNetwork !== null) {
+      const { openCustodyVault } = await import('./custody/vault.ts');
+      const { startCustodyService } = await import('./custody/service.ts');
+      const { withSelfRequests } = await import('./network/self.ts');
+      // A reader's node may be one of the custodians: it asks itself in process.
+      const custodyNetwork = withSelfRequests(peerNetwork.network);
+      const vault = openCustodyVault({ path: node.paths.custodyDb });
+      const service = await startCustodyService({ ...peerNetwork, network: custodyNetwork, vault, logger, expiryIntervalMs: 1000 }).catch((error: unknown) => {
+        vault.close();
+        throw error;
+      });
+      parts.push(async () => {
+        await service.stop();
+        vault.close();
+      });
+      expiryKeys = createExpiryKeys({ custody: { ...peerNetwork, network: custodyNetwork }, policy: config.network.custody });
+    }
+    const inbound = createInboundPipeline({
+      store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger, remote,
+      ...(expiryKeys === undefined ? {} : { expiryKeys }),
+    });
     parts.push(() => inbound.close());
     if (peerNetwork !== null) {
       const state = openPeerState(node.paths.networkDb);
@@ -372,6 +397,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       store: node.store, keyring: node.keyring, directory, storage, ledger, relay, policy: config.relay.policy, logger,
       ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }),
       ...(peers === null ? {} : { peers }),
+      ...(expiryKeys === undefined ? {} : { expiryKeys }),
       onQueued: (accounts) => {
         inbound.drain(accounts.map((a) => a.id)).catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail failed'));
       },

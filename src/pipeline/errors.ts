@@ -30,3 +30,13 @@ export class SenderLockedError extends SealpostError {
     this.name = 'SenderLockedError';
   }
 }
+
+/** An expiring message to recipients outside the network, where no custodian can enforce the expiry. */
+export class ExpiryOutsideError extends SealpostError {
+  readonly recipients: string[];
+  constructor(recipients: string[]) {
+    super('EXPIRY_OUTSIDE', `${recipients.map((r) => `<${r}>`).join(', ')}: an expiring message can only go to Sealpost recipients, whose nodes enforce the expiry; send these recipients a copy without an expiry`);
+    this.name = 'ExpiryOutsideError';
+    this.recipients = recipients;
+  }
+}

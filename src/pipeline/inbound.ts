@@ -24,6 +24,7 @@ import type { Ledger, Proof } from '../ledger/types.ts';
 import type { Account, AccountId, Delivery, MailStore } from '../mailstore/types.ts';
 import type { BlockStorage, Cid } from '../storage/types.ts';
 import { headerFields, headerValue } from './message.ts';
+import type { ExpiryKeys } from './expiry-keys.ts';
 import type { Peers } from './peers.ts';
 import { anchorText, placeholderMessage, signatureText, viewHeader } from './view.ts';
 
@@ -40,7 +41,9 @@ export interface InboundOptions {
   /** the clock expiries are judged by (tests inject one) */
   now?: () => number;
   /** mail from other nodes (deliveries with an origin): their proofs and their ciphertexts */
-  remote?: Pick<Peers, 'proof' | 'verifyProof' | 'connect' | 'senderKey'>;
+  remote?: Pick<Peers, 'proof' | 'verifyProof' | 'connect' | 'senderKey' | 'ticket'>;
+  /** expiring messages' keys from their custodians */
+  expiryKeys?: Pick<ExpiryKeys, 'sessionKey'>;
 }
 
 export interface InboundPipeline {
@@ -123,12 +126,21 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
     }
     // The recipient's node keeps its own copy of the ciphertext (replication).
     if (delivery.origin !== null) await storage.pin(delivery.cid as Cid).catch(() => undefined);
+    // An expiring message opens only with the session key its custodians give back (pipeline/expiry-keys.ts).
+    const ticket = options.remote?.ticket(delivery.cid) ?? null;
+    let sessionKey: Uint8Array | null = null;
+    if (ticket !== null) {
+      if (options.expiryKeys === undefined) return fail('this message expires under custody, and this node is not in a network with custodians');
+      try {
+        sessionKey = await options.expiryKeys.sessionKey(ticket);
+      } catch (error) {
+        if (error instanceof SealpostError) return fail(`the key of this expiring message could not be recovered: ${error.message}`);
+        throw error;
+      }
+    }
     let plain: Awaited<ReturnType<typeof decryptMessage>>;
-    const open = () => decryptMessage({
-      data: ciphertext,
-      decryptionKey: key,
-      findVerificationKey: async (keyId) => (await directory.findByKeyId(keyId))?.armored ?? null,
-    });
+    const findVerificationKey = async (keyId: string) => (await directory.findByKeyId(keyId))?.armored ?? null;
+    const open = () => decryptMessage(sessionKey === null ? { data: ciphertext, decryptionKey: key, findVerificationKey } : { data: ciphertext, sessionKey, findVerificationKey });
     try {
       plain = await open();
       // A sender on another node: its key is the one its node published with its
@@ -139,6 +151,8 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
     } catch (error) {
       if (error instanceof SealpostError) return fail(`the ciphertext could not be decrypted (${error.message})`);
       throw error;
+    } finally {
+      sessionKey?.fill(0);
     }
     const hash = createHash('sha256').update(plain.data).digest('hex');
     if (hash !== proof.record.messageHash) return fail(`the decrypted message does not match the hash in ledger record ${delivery.seq}`);

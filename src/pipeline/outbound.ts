@@ -28,8 +28,9 @@ import { normalizeCrlf } from '../mime/normalize.ts';
 import type { Smarthost } from '../relay/types.ts';
 import type { BlockStorage } from '../storage/types.ts';
 import type { Submission, Submitter } from '../smtp/types.ts';
-import { NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
+import { ExpiryOutsideError, NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
 import { ensureMessageId, headerFields, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from './message.ts';
+import type { ExpiryKeys } from './expiry-keys.ts';
 import type { Peers, RemoteRecipient } from './peers.ts';
 
 export interface OutboundOptions {
@@ -51,7 +52,9 @@ export interface OutboundOptions {
   /** sign+encrypt; default pgp.ts encryptMessage on this thread (the gateway passes its worker pool's) */
   encrypt?: typeof encryptMessage;
   /** the peer network, when this node is in one: recipients other nodes serve */
-  peers?: Pick<Peers, 'lookup' | 'announce'>;
+  peers?: Pick<Peers, 'lookup' | 'announce' | 'saveTicket'>;
+  /** expiry by custody (a network with custodian nodes); without it an expiry is kept by this node's expiry clock only */
+  expiryKeys?: ExpiryKeys;
 }
 
 interface Outside { address: string; armored: string | null }
@@ -113,10 +116,22 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
       outside.push({ address, armored: key?.armored ?? null });
     }
 
-    // `raw` is not handed over (a pool copies it): it is hashed and relayed below, and the SMTP layer logs its size.
-    const ciphertext = await encrypt({ data: raw, encryptionKeys: [...keys.values()], signingKey });
-    const cid = await storage.put(ciphertext);
     const messageHash = createHash('sha256').update(raw).digest('hex');
+    // An expiring message in a network: sealed with a session key only custodians
+    // can give back (pipeline/expiry-keys.ts). Mail to outside recipients would
+    // leave the network's reach, so the two do not mix.
+    const custody = expires !== null ? (options.expiryKeys ?? null) : null;
+    if (custody !== null && outside.length > 0) throw new ExpiryOutsideError(outside.map((o) => o.address));
+    let sealed: { ciphertext: Uint8Array; ticket: Uint8Array | null };
+    if (custody !== null && expires !== null) {
+      const readers = [...new Set(remote.map((r) => r.nodeId))];
+      sealed = await custody.seal({ raw, signingKey, messageHash: Buffer.from(messageHash, 'hex'), expires, readers });
+    } else {
+      // `raw` is not handed over (a pool copies it): it is hashed and relayed below, and the SMTP layer logs its size.
+      sealed = { ciphertext: await encrypt({ data: raw, encryptionKeys: [...keys.values()], signingKey }), ticket: null };
+    }
+    const { ciphertext, ticket } = sealed;
+    const cid = await storage.put(ciphertext);
     const { seq } = await ledger.append({ cid, messageHash, sender: senderSecrets.fingerprint, time, expires });
     // Relaying comes before queueing local copies: when the provider defers,
     // the client is told 451 and retries, and local recipients must not have
@@ -124,11 +139,13 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     if (outside.length > 0 && relay !== null) {
       await relayOutside({ from: submission.from, raw, ciphertext, outside, autocrypt: autocryptHeader(sender.address, senderSecrets.publicKey) });
     }
+    // The ticket before the deliveries: one read without it would look like a message that does not expire.
+    if (ticket !== null) options.peers?.saveTicket(cid, ticket);
     if (locals.length > 0) {
       await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
     }
     // Durable before 250 like the local queue: posted and pushed right after.
-    if (remote.length > 0) options.peers?.announce({ cid, seq, recipients: remote });
+    if (remote.length > 0) options.peers?.announce({ cid, seq, recipients: remote, ...(ticket === null ? {} : { ticket }) });
     // The copy the sender's client APPENDs to Sent expires with the message (pipeline/expiry.ts).
     if (expires !== null) await store.rememberSentExpiry(sender.id, messageId, expires);
     log.info({ session: submission.sessionId, cid, seq, local: locals.length, remote: remote.length, outside: outside.length, bytes: raw.byteLength, expires }, 'sealed');

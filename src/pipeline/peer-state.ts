@@ -5,7 +5,8 @@
 // - the scan cursor: where this node's scan of the registry's announcements
 //   resumes (a node that was offline catches up from there);
 // - which node was told of which ledger record, so that the record's proof is
-//   given to that node only.
+//   given to that node only;
+// - the custody tickets of expiring messages this node sends or receives.
 import { DatabaseSync } from 'node:sqlite';
 import { migrate } from '../sqlite/migrate.ts';
 
@@ -29,6 +30,14 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO scan (id, cursor) VALUES (1, NULL);
   `,
+  // 2: custody tickets of expiring messages (custodians, commitments, expiry;
+  // never a share), by ciphertext CID: what a reader needs to collect the key.
+  `
+  CREATE TABLE tickets (
+    cid TEXT PRIMARY KEY,
+    ticket BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export interface OutboxRow {
@@ -50,6 +59,8 @@ export interface PeerState {
   wasTold(seq: number, nodeId: string): boolean;
   cursor(): string | null;
   setCursor(cursor: string): void;
+  saveTicket(cid: string, ticket: Uint8Array): void;
+  ticket(cid: string): Uint8Array | null;
   close(): void;
 }
 
@@ -95,6 +106,13 @@ export function openPeerState(file: string): PeerState {
     cursor: () => (db.prepare('SELECT cursor FROM scan WHERE id = 1').get()?.['cursor'] as string | null | undefined) ?? null,
     setCursor(cursor) {
       db.prepare('UPDATE scan SET cursor = ? WHERE id = 1').run(cursor);
+    },
+    saveTicket(cid, ticket) {
+      db.prepare('INSERT OR IGNORE INTO tickets (cid, ticket) VALUES (?, ?)').run(cid, ticket);
+    },
+    ticket(cid) {
+      const row = db.prepare('SELECT ticket FROM tickets WHERE cid = ?').get(cid);
+      return row === undefined ? null : new Uint8Array(row['ticket'] as Uint8Array);
     },
     close() {
       db.close();

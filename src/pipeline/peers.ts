@@ -68,7 +68,11 @@ export interface Peers {
    */
   lookup(address: string): Promise<RemoteRecipient | null>;
   /** Queues the announcements of one message to its remote recipients, durably; posting and pushing follow. */
-  announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[] }): void;
+  announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[]; ticket?: Uint8Array }): void;
+  /** Keeps an expiring message's custody ticket (for this node's own recipients). */
+  saveTicket(cid: string, ticket: Uint8Array): void;
+  /** The custody ticket of an expiring message, or null for one that does not expire. */
+  ticket(cid: string): Uint8Array | null;
   /** The armored public key another node publishes for `address`, or null. */
   senderKey(address: string): Promise<string | null>;
   /** Connects to node `origin` (so that bitswap can fetch from it). */
@@ -92,9 +96,13 @@ interface Pointer {
   from: string;
   /** where the sender node listens */
   addrs: string[];
+  /** an expiring message: its custody ticket (custody/wire.ts), base64 */
+  k?: string;
 }
 
 const MAX_ADDRS = 4;
+/** addresses named in an announcement (the payload is at most 1,024 bytes, a ticket takes 450) */
+const POINTER_ADDRS = 2;
 const POST_BATCH = 256;
 
 /** An announcement as JSON text (outbox rows, pushes). */
@@ -127,6 +135,7 @@ function parsePointer(bytes: Uint8Array): Pointer | null {
     if (o.v !== 1 || !Array.isArray(o.to) || !o.to.every((a) => typeof a === 'string' && a.length <= 320)) return null;
     if (typeof o.cid !== 'string' || o.cid.length > 200 || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1) return null;
     if (typeof o.from !== 'string' || !Array.isArray(o.addrs) || !o.addrs.every((a) => typeof a === 'string')) return null;
+    if (o.k !== undefined && (typeof o.k !== 'string' || o.k.length > 700)) return null;
     parseNodeId(o.from);
     return o as Pointer;
   } catch {
@@ -235,7 +244,7 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     return { address, nodeId, armoredKey: key.armored, fingerprint: key.fingerprint };
   }
 
-  function announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[] }): void {
+  function announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[]; ticket?: Uint8Array }): void {
     const byNode = new Map<string, string[]>();
     for (const r of input.recipients) byNode.set(r.nodeId, [...(byNode.get(r.nodeId) ?? []), r.address]);
     const items: Array<{ seq: number; nodeId: string; entry: string }> = [];
@@ -243,7 +252,10 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
       // The node's X25519 key, read from the registry by the lookup of this recipient.
       const encKey = encKeys.get(nodeId);
       if (encKey === undefined) throw new SealpostError('PEER_UNKNOWN_NODE', `node ${nodeId} is not in the registry`);
-      const pointer: Pointer = { v: 1, to, cid: input.cid, seq: input.seq, from: self, addrs: network.addrs().slice(0, MAX_ADDRS) };
+      const pointer: Pointer = {
+        v: 1, to, cid: input.cid, seq: input.seq, from: self, addrs: network.addrs().slice(0, POINTER_ADDRS),
+        ...(input.ticket === undefined ? {} : { k: Buffer.from(input.ticket).toString('base64') }),
+      };
       const a = stealthAnnounce(encKey, new TextEncoder().encode(JSON.stringify(pointer)));
       items.push({ seq: input.seq, nodeId, entry: encodeEntry({ ephemeralPublic: a.ephemeralPublic, viewTag: a.viewTag, tag: a.tag, payload: a.sealedPayload }) });
     }
@@ -305,6 +317,8 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
       items.push({ accountId: account.id, cid: pointer.cid, seq: pointer.seq, messageId: null, origin: pointer.from });
     }
     if (items.length === 0) return false;
+    // The ticket first: a delivery queued without it would be read as a message that does not expire.
+    if (pointer.k !== undefined) state.saveTicket(pointer.cid, new Uint8Array(Buffer.from(pointer.k, 'base64')));
     const queued = await store.enqueueDeliveries(items);
     log.info({ from: pointer.from, seq: pointer.seq, cid: pointer.cid, accounts: queued.length }, 'mail from another node queued');
     void connect(pointer.from, pointer.addrs.slice(0, MAX_ADDRS)).catch(() => undefined);
@@ -362,6 +376,8 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     async connect(origin) {
       await connect(origin);
     },
+    saveTicket: (cid, ticket) => state.saveTicket(cid, ticket),
+    ticket: (cid) => state.ticket(cid),
     async senderKey(address) {
       return (await lookup(address))?.armoredKey ?? null;
     },

@@ -35,6 +35,8 @@ const TABLE: Record<string, { code: number; text: string; own?: true }> = {
   // The sender's expiry request (pipeline/message.ts); 5.6.0: a problem with the message's content.
   EXPIRY_PAST: { code: 554, text: '5.6.0', own: true },
   EXPIRY_INVALID: { code: 554, text: '5.6.0', own: true },
+  EXPIRY_OUTSIDE: { code: 554, text: '5.7.0', own: true },
+  CUSTODY_UNAVAILABLE: { code: 451, text: '4.7.0', own: true },
   BLOCK_NOT_FOUND: { code: 451, text: '4.3.0 Storage error, try again later' },
   BLOCK_CORRUPT: { code: 451, text: '4.3.0 Storage error, try again later' },
   CHAIN_UNAVAILABLE: { code: 451, text: '4.3.0 Ledger unavailable, try again later' },
