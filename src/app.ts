@@ -19,7 +19,7 @@ import { createImapServer, type ImapServer } from './imap/server.ts';
 import { createLogger } from './log.ts';
 import { openKeyDirectory, type KeyDirectory } from './keys/directory.ts';
 import { openLocalLedger } from './ledger/local.ts';
-import type { Ledger } from './ledger/types.ts';
+import type { Ledger, Proof } from './ledger/types.ts';
 import type { NodeIdentity } from './network/identity.ts';
 import type { Network } from './network/types.ts';
 import type { Registry } from './registry/types.ts';
@@ -191,6 +191,8 @@ export interface ProofParts {
   ledger: Ledger;
   storage: BlockStorage;
   store: MailStore;
+  /** proofs of mail from other nodes (network.enabled) */
+  remoteProofs?: { proof(cid: string): { origin: string; proof: Proof } | null };
   close(): Promise<void>;
 }
 
@@ -205,7 +207,14 @@ export async function openProofParts(options: { dataDir: string; logger?: Logger
     closers.push(() => storage.close());
     const ledger = await openLedger(node.paths, node.config, node.logger, true);
     closers.push(() => ledger.close());
-    return { ledger, storage, store: node.store, close };
+    // Proofs of mail from other nodes, kept when it was delivered.
+    let remoteProofs: ProofParts['remoteProofs'];
+    if (node.config.network.enabled) {
+      const state = openPeerState(node.paths.networkDb);
+      closers.push(async () => state.close());
+      remoteProofs = { proof: (cid) => state.proof(cid) };
+    }
+    return { ledger, storage, store: node.store, close, ...(remoteProofs === undefined ? {} : { remoteProofs }) };
   } catch (error) {
     await close();
     throw error;

@@ -6,8 +6,10 @@
 //   resumes (a node that was offline catches up from there);
 // - which node was told of which ledger record, so that the record's proof is
 //   given to that node only;
-// - the custody tickets of expiring messages this node sends or receives.
+// - the custody tickets of expiring messages this node sends or receives;
+// - the proofs of mail from other nodes, as checked at delivery.
 import { DatabaseSync } from 'node:sqlite';
+import type { Proof } from '../ledger/types.ts';
 import { migrate } from '../sqlite/migrate.ts';
 
 const MIGRATIONS: readonly string[] = [
@@ -38,6 +40,15 @@ const MIGRATIONS: readonly string[] = [
     ticket BLOB NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: proofs of mail from other nodes, as checked at delivery, so that
+  // \`sealpost verify\` proves such a message without asking its sender's node.
+  `
+  CREATE TABLE proofs (
+    cid TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    proof TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export interface OutboxRow {
@@ -61,6 +72,8 @@ export interface PeerState {
   setCursor(cursor: string): void;
   saveTicket(cid: string, ticket: Uint8Array): void;
   ticket(cid: string): Uint8Array | null;
+  saveProof(cid: string, origin: string, proof: Proof): void;
+  proof(cid: string): { origin: string; proof: Proof } | null;
   close(): void;
 }
 
@@ -113,6 +126,13 @@ export function openPeerState(file: string): PeerState {
     ticket(cid) {
       const row = db.prepare('SELECT ticket FROM tickets WHERE cid = ?').get(cid);
       return row === undefined ? null : new Uint8Array(row['ticket'] as Uint8Array);
+    },
+    saveProof(cid, origin, proof) {
+      db.prepare('INSERT OR REPLACE INTO proofs (cid, origin, proof) VALUES (?, ?, ?)').run(cid, origin, JSON.stringify(proof));
+    },
+    proof(cid) {
+      const row = db.prepare('SELECT origin, proof FROM proofs WHERE cid = ?').get(cid);
+      return row === undefined ? null : { origin: String(row['origin']), proof: JSON.parse(String(row['proof'])) as Proof };
     },
     close() {
       db.close();

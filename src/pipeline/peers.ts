@@ -18,7 +18,6 @@
 //   and checks the proof before the message reaches INBOX.
 import type { Logger } from 'pino';
 import { NotAllowedError, SealpostError, ValidationError } from '../errors/index.ts';
-import { checkCheckpoint } from '../ledger/local-anchor.ts';
 import type { Ledger, Proof, Verification } from '../ledger/types.ts';
 import type { AccountId, MailStore } from '../mailstore/types.ts';
 import type { NodeIdentity } from '../network/identity.ts';
@@ -29,6 +28,7 @@ import type { Announcement, NodeRecord, Registry } from '../registry/types.ts';
 import type { BlockStorage, Cid } from '../storage/types.ts';
 import { readPublicKeys } from '../crypto/pgp.ts';
 import type { PeerState } from './peer-state.ts';
+import { verifyRemoteProof } from './remote-proof.ts';
 
 export const PUSH_PROTOCOL = '/sealpost/push/1.0.0';
 export const PROOF_PROTOCOL = '/sealpost/proof/1.0.0';
@@ -393,11 +393,9 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
       }
     },
     async verifyProof(proof, origin) {
-      const result = await ledger.verify(proof);
-      if (proof.anchor.kind !== 'local') return result;
-      // A local checkpoint must be signed by the sending node's own key.
-      const steps = result.steps.map((s) => (s.step === 'anchor' ? checkCheckpoint(proof.batch, proof.anchor, origin) : s));
-      return { ok: steps.every((s) => s.ok), steps };
+      const result = await verifyRemoteProof(ledger, proof, origin);
+      if (result.ok) state.saveProof(proof.record.cid, origin, proof); // for `sealpost verify` later
+      return result;
     },
     async close() {
       closed = true;

@@ -9,6 +9,7 @@ import { SealpostError } from '../errors/index.ts';
 import type { Ledger, Proof, VerifyStep } from '../ledger/types.ts';
 import type { MailStore } from '../mailstore/types.ts';
 import type { BlockStorage, Cid } from '../storage/types.ts';
+import { verifyRemoteProof } from './remote-proof.ts';
 import { describeAnchor, stripView } from './view.ts';
 
 export type VerifyInput = { eml: Uint8Array; name: string } | { cid: string } | { messageId: string };
@@ -27,10 +28,15 @@ export interface ChainResult {
 
 const short = (hex: string): string => (hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-8)}` : hex);
 
-export async function verifyMessage(
-  input: VerifyInput,
-  parts: { ledger: Pick<Ledger, 'find' | 'prove' | 'verify' | 'get'>; storage: Pick<BlockStorage, 'get'>; store: Pick<MailStore, 'findDeliveries'> },
-): Promise<ChainResult> {
+export interface VerifyParts {
+  ledger: Pick<Ledger, 'find' | 'prove' | 'verify' | 'get'>;
+  storage: Pick<BlockStorage, 'get'>;
+  store: Pick<MailStore, 'findDeliveries'>;
+  /** proofs of mail from other nodes, kept at delivery (pipeline/peer-state.ts); absent outside a network */
+  remoteProofs?: { proof(cid: string): { origin: string; proof: Proof } | null };
+}
+
+export async function verifyMessage(input: VerifyInput, parts: VerifyParts): Promise<ChainResult> {
   const steps: ChainStep[] = [];
   const done = (proof: Proof | null = null): ChainResult => ({ ok: steps.every((s) => s.ok), steps, proof });
   const fail = (step: ChainStep['step'], detail: string): ChainResult => {
@@ -63,6 +69,9 @@ export async function verifyMessage(
   if (cid !== null) seqs = await parts.ledger.find({ cid });
   if (seqs.length === 0 && messageHash !== null) seqs = await parts.ledger.find({ messageHash });
   const seq = seqs[0];
+  // Not in this node's ledger: mail from another node, proved by the proof kept at its delivery.
+  const remote = seq === undefined && cid !== null ? (parts.remoteProofs?.proof(cid) ?? null) : null;
+  if (remote !== null) return verifyRemote(remote, { messageHash, cid, steps, parts, done, fail });
   if (seq === undefined) {
     return fail('record', cid !== null ? `no ledger record names CID ${cid}` : `no ledger record has message hash ${messageHash ?? ''} (and the file has no X-Sealpost-CID field)`);
   }
@@ -106,4 +115,36 @@ function toChainStep(s: VerifyStep, proof: Proof): ChainStep {
   }
   if (s.step === 'anchor' && s.ok) return { step: 'anchor', ok: true, detail: `${s.detail} (${describeAnchor(proof.anchor, proof.batch.id)})` };
   return { step: s.step, ok: s.ok, detail: s.detail };
+}
+
+/** The same chain for a record in another node's ledger: its proof, kept at delivery, checked again now. */
+async function verifyRemote(
+  remote: { origin: string; proof: Proof },
+  ctx: {
+    messageHash: string | null; cid: string | null; steps: ChainStep[]; parts: VerifyParts;
+    done: (proof?: Proof | null) => ChainResult; fail: (step: ChainStep['step'], detail: string) => ChainResult;
+  },
+): Promise<ChainResult> {
+  const { proof, origin } = remote;
+  const { record, seq } = proof;
+  if (ctx.messageHash !== null && record.messageHash !== ctx.messageHash) {
+    return ctx.fail('record', `the message was ALTERED: its sha256 ${short(ctx.messageHash)} differs from ${short(record.messageHash)} recorded in node ${origin}'s ledger record ${seq}`);
+  }
+  if (ctx.cid !== null && record.cid !== ctx.cid) return ctx.fail('record', `node ${origin}'s ledger record ${seq} names CID ${record.cid}, not ${ctx.cid}`);
+  ctx.steps.push({
+    step: 'record',
+    ok: true,
+    detail: `ledger record ${seq} of the sending node ${origin}: cid ${record.cid}, sender key ${record.sender}, accepted ${new Date(record.time).toISOString()}` +
+      `${record.expires !== null ? `, expires ${new Date(record.expires).toISOString()}` : ''}${ctx.messageHash !== null ? ', message hash matches' : ''}`,
+  });
+  try {
+    const bytes = await ctx.parts.storage.get(record.cid as Cid);
+    ctx.steps.push({ step: 'ciphertext', ok: true, detail: `${record.cid}: ${bytes.byteLength} octets present, every block matches its hash` });
+  } catch (error) {
+    if (!(error instanceof SealpostError)) throw error;
+    ctx.steps.push({ step: 'ciphertext', ok: false, detail: error.message });
+  }
+  const verification = await verifyRemoteProof(ctx.parts.ledger, proof, origin);
+  for (const s of verification.steps) ctx.steps.push(toChainStep(s, proof));
+  return ctx.done(proof);
 }

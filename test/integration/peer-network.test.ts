@@ -12,6 +12,7 @@ import test from 'ava';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { stripView } from '../../src/pipeline/view.ts';
 import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
+import { sealpostCli } from '../helpers/cli.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
 const alice = { user: 'alice@a.test', password: 'alice-secret-1' };
@@ -84,6 +85,18 @@ test('a message from an account on node A reaches the account on node B, origina
   // B keeps its own copy of the ciphertext.
   const cid = view.fields.get('x-sealpost-cid') ?? '';
   t.true(await b.gateway.storage.has(cid as never), 'node B pinned the ciphertext');
+  // `sealpost verify` on node B proves the saved message with the proof kept at delivery.
+  const eml = path.join(b.dir, '..', `${path.basename(b.dir)}-across.eml`);
+  fs.writeFileSync(eml, source);
+  t.teardown(() => fs.rmSync(eml, { force: true }));
+  const verified = await sealpostCli(['verify', '--data-dir', b.dir, eml]);
+  t.is(verified.code, 0, verified.stdout + verified.stderr);
+  t.regex(verified.stdout, /^ok +record +ledger record \d+ of the sending node /m);
+  t.regex(verified.stdout, /^ok +anchor +checkpoint \d+ signed by node key/m);
+  fs.writeFileSync(eml, Buffer.from(source.toString('latin1').replace('Hello Bob', 'Hello Rob'), 'latin1'));
+  const altered = await sealpostCli(['verify', '--data-dir', b.dir, eml]);
+  t.is(altered.code, 1);
+  t.regex(altered.stdout, /ALTERED/);
   // Node C queued nothing.
   t.deepEqual(await waitForInbox(c, carol, 1, 1500), []);
 });
