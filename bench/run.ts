@@ -1,5 +1,5 @@
 // `npm run bench`: Sealpost measured side by side with a baseline in the same
-// run, three parts; prints tables and writes each part's section of
+// run, four parts; prints tables and writes each part's section of
 // bench/out/results.md (the README's performance tables come from it).
 //   imap   — the same N-message mailbox (default 10,000) in Sealpost and in a
 //            private Dovecot: login+SELECT, a full metadata FETCH, two header
@@ -10,10 +10,15 @@
 //            that discards (bench/submit.ts): messages/s, ratio, p50/p99.
 //   gas    — gas per message of the EVM ledger at a 1,000-record batch on a
 //            private anvil (bench/gas.ts).
+//   peer   — mail between Sealpost nodes: five gateways sharing a local
+//            registry; submission to IMAP EXISTS on the recipient's node,
+//            p50/p95, plain and expiring (custody n=3 t=2) against local
+//            delivery on one node; messages/s of a burst; the stealth scan of
+//            announcements on one core (bench/peer.ts, bench/scan.ts).
 //
 // Options:
-//   --only PARTS        comma-separated parts to run: imap, submit, gas (default
-//                       all three); `dovecot` or `sealpost` run the imap part
+//   --only PARTS        comma-separated parts to run: imap, submit, gas, peer
+//                       (default all four); `dovecot` or `sealpost` run the imap part
 //                       against that server alone. Other parts' sections of
 //                       results.md are kept.
 //   --starttls          STARTTLS on both servers (imap and submit parts)
@@ -23,9 +28,12 @@
 //           --size OCTETS|NK (20K)
 //           --cpu-prof       the gateway writes a V8 CPU profile to bench/out/profile/
 //   gas:    --gas-batch N (1000)  --gas-batches N (2)
+//   peer:   --peer-messages N (100)  --peer-warmup N (10)  --peer-burst N (200)
+//           --peer-burst-expiring N (100)  --scan-announcements N (20000)
 // Examples: npm run bench                      (builds dist/, then all parts)
 //           node bench/run.ts --only submit    (after npm run build)
 //           node bench/run.ts --only gas
+//           node bench/run.ts --only peer
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +44,7 @@ import { generateCorpus } from '../test/helpers/corpus.ts';
 import type { RawImapClient } from '../test/helpers/imap-raw.ts';
 import { gasNote, gasTable, runGas } from './gas.ts';
 import { median, openSession, operations } from './ops.ts';
+import { peerNote, peerTable, runPeer, scanTable } from './peer.ts';
 import { cleanupNow, dovecotTarget, memoryOf, sealpostTarget, type Target } from './servers.ts';
 import { parseSize, runSubmit, submitMemoryLine, submitTable, summarizeProfile } from './submit.ts';
 
@@ -65,18 +74,23 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'gas-batch': { type: 'string' },
     'gas-batches': { type: 'string' },
+    'peer-messages': { type: 'string' },
+    'peer-warmup': { type: 'string' },
+    'peer-burst': { type: 'string' },
+    'peer-burst-expiring': { type: 'string' },
+    'scan-announcements': { type: 'string' },
   },
 });
 
-type Part = 'imap' | 'submit' | 'gas';
+type Part = 'imap' | 'submit' | 'gas' | 'peer';
 const parts = new Set<Part>();
 let imapOnly: 'dovecot' | 'sealpost' | undefined;
-for (const word of (values.only ?? 'imap,submit,gas').split(',').map((w) => w.trim())) {
-  if (word === 'imap' || word === 'submit' || word === 'gas') parts.add(word);
+for (const word of (values.only ?? 'imap,submit,gas,peer').split(',').map((w) => w.trim())) {
+  if (word === 'imap' || word === 'submit' || word === 'gas' || word === 'peer') parts.add(word);
   else if (word === 'dovecot' || word === 'sealpost') {
     parts.add('imap');
     imapOnly = word;
-  } else throw new Error(`--only: expected imap, submit, gas, dovecot or sealpost (comma-separated), got ${word}`);
+  } else throw new Error(`--only: expected imap, submit, gas, peer, dovecot or sealpost (comma-separated), got ${word}`);
 }
 
 process.once('SIGINT', () => {
@@ -111,7 +125,7 @@ function markdownTable(table: readonly string[][], code = false): string {
  * table alone, so its whole text is taken as the imap section.
  */
 function writeSection(part: Part, markdown: string): void {
-  const order: Part[] = ['imap', 'submit', 'gas'];
+  const order: Part[] = ['imap', 'submit', 'gas', 'peer'];
   const sections = new Map<Part, string>();
   if (fs.existsSync(RESULTS)) {
     const text = fs.readFileSync(RESULTS, 'utf8');
@@ -270,8 +284,35 @@ async function gasPart(): Promise<void> {
   writeSection('gas', [markdownTable(table), '', `${note}.`, '', `${result.setting}. Produced by \`npm run bench\` on ${today}.`].join('\n'));
 }
 
+// --- peer ------------------------------------------------------------------
+
+async function peerPart(): Promise<void> {
+  const result = await runPeer({
+    messages: positive('peer-messages', values['peer-messages'], 100),
+    warmup: positive('peer-warmup', values['peer-warmup'], 10, 0),
+    burst: positive('peer-burst', values['peer-burst'], 200),
+    burstExpiring: positive('peer-burst-expiring', values['peer-burst-expiring'], 100),
+    connections: positive('connections', values.connections, 4),
+    scanAnnouncements: positive('scan-announcements', values['scan-announcements'], 20_000, 100),
+    starttls: values.starttls,
+    deliveryTimeoutMs: 30_000,
+    out: OUT,
+    log,
+  });
+  const delivery = peerTable(result);
+  const scan = scanTable(result);
+  const note = peerNote(result);
+  console.log(`\n${result.setting}\n`);
+  console.log(textTable(delivery));
+  console.log('');
+  console.log(textTable(scan));
+  console.log(`\n${note}`);
+  writeSection('peer', [markdownTable(delivery), '', markdownTable(scan), '', `${note}.`, '', `${result.setting}. Produced by \`npm run bench\` on ${today}.`].join('\n'));
+}
+
 fs.mkdirSync(OUT, { recursive: true });
 if (parts.has('imap')) await imapPart();
 if (parts.has('submit')) await submitPart();
 if (parts.has('gas')) await gasPart();
+if (parts.has('peer')) await peerPart();
 log(`\nWrote ${RESULTS}`);

@@ -272,6 +272,64 @@ function listenOn(server: net.Server, port: number, host: string): Promise<numbe
   });
 }
 
+/** What `sealpost revoke` did. */
+export interface RevokeOutcome {
+  cid: string;
+  /** custodians that deleted their share now */
+  deleted: number;
+  /** custodians whose share was gone already (expired, revoked) */
+  alreadyGone: number;
+  /** custodians that could not be reached or refused, with their codes */
+  failures: Record<string, string>;
+}
+
+/**
+ * The sender's early revocation of an expiring message it sent (by its
+ * Message-ID): every custodian is asked, with a request signed by this node,
+ * to delete its share now. A running gateway does it (asked through
+ * network.db); without one, this function starts the node's libp2p identity
+ * for the time it takes.
+ * @throws NotFoundError when this node sent no expiring message with that Message-ID, or is not in a network
+ */
+export async function revokeExpiring(options: { dataDir: string; messageId: string; logger?: Logger; waitMs?: number }): Promise<RevokeOutcome> {
+  const node = await openNode({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) });
+  const closers: Array<() => Promise<void>> = [() => node.close()];
+  try {
+    if (!node.config.network.enabled) throw new NotFoundError('network', 'this node is not in a network (network.enabled is false): its expiring mail has no custodians to revoke');
+    const state = openPeerState(node.paths.networkDb);
+    closers.push(async () => state.close());
+    const id = options.messageId.trim().replace(/^<|>$/g, '');
+    const sent = state.sentTicket(id);
+    if (sent === null) throw new NotFoundError('expiring message', `this node sent no expiring message with Message-ID <${id}>`);
+    // A running gateway carries it out (only one libp2p node may speak for this
+    // identity at a time); if none picks it up soon, this command does it itself.
+    state.requestRevoke(id);
+    const deadline = Date.now() + (options.waitMs ?? 5_000);
+    while (Date.now() < deadline) {
+      const outcome = state.revokeOutcome(id);
+      if (outcome !== null) {
+        const o = JSON.parse(outcome) as { error?: string } & RevokeOutcome;
+        if (o.error !== undefined) throw new SealpostError('REVOKE_FAILED', o.error);
+        return { cid: o.cid, deleted: o.deleted, alreadyGone: o.alreadyGone, failures: o.failures };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const peer = await openPeerNetwork(node.paths, { ...node.config, network: { ...node.config.network, listen: ['/ip4/127.0.0.1/tcp/0'] } }, node.logger);
+    closers.push(async () => {
+      await peer.network.stop();
+      await peer.registry.close();
+    });
+    const { revoke } = await import('./custody/client.ts');
+    const { decodeTicket } = await import('./custody/wire.ts');
+    const result = await revoke(peer, decodeTicket(sent.ticket));
+    const outcome = { cid: sent.cid, deleted: result.deleted.length, alreadyGone: result.alreadyGone.length, failures: result.failures };
+    state.finishRevoke(id, JSON.stringify(outcome));
+    return outcome;
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  }
+}
+
 /**
  * Registers the node and its accounts' addresses, retrying while the registry
  * is unreachable (a chain node still starting): the gateway serves its own
@@ -368,6 +426,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Custody of expiring messages' keys: this node holds shares for others, and
     // seals and reads its own expiring mail through custodians.
     let expiryKeys: ExpiryKeys | undefined;
+    let custodyContext: (PeerNetwork & { network: Network }) | null = null;
     if (peerNetwork !== null) {
       const { openCustodyVault } = await import('./custody/vault.ts');
       const { startCustodyService } = await import('./custody/service.ts');
@@ -383,7 +442,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await service.stop();
         vault.close();
       });
-      expiryKeys = createExpiryKeys({ custody: { ...peerNetwork, network: custodyNetwork }, policy: config.network.custody });
+      custodyContext = { ...peerNetwork, network: custodyNetwork };
+      expiryKeys = createExpiryKeys({ custody: custodyContext, policy: config.network.custody });
     }
     const inbound = createInboundPipeline({
       store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger, remote,
@@ -397,6 +457,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ...peerNetwork, storage, ledger, store: node.store, state, logger, scanIntervalMs: config.network.scanIntervalMs,
         onQueued: (accounts) => void inbound.drain(accounts).catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering mail from another node failed')),
         onScanned: () => void inbound.drainAll().catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail failed')),
+        revoke: async (ticket) => {
+          const { revoke } = await import('./custody/client.ts');
+          const { decodeTicket } = await import('./custody/wire.ts');
+          if (custodyContext === null) throw new NotFoundError('custody');
+          const r = await revoke(custodyContext, decodeTicket(ticket));
+          return JSON.stringify({ deleted: r.deleted.length, alreadyGone: r.alreadyGone.length, failures: r.failures });
+        },
       });
       peers = started;
       parts.push(() => started.close());

@@ -140,7 +140,7 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
       await relayOutside({ from: submission.from, raw, ciphertext, outside, autocrypt: autocryptHeader(sender.address, senderSecrets.publicKey) });
     }
     // The ticket before the deliveries: one read without it would look like a message that does not expire.
-    if (ticket !== null) options.peers?.saveTicket(cid, ticket);
+    if (ticket !== null) options.peers?.saveTicket(cid, ticket, messageId);
     if (locals.length > 0) {
       await store.enqueueDeliveries(locals.map((a) => ({ accountId: a.id, cid, seq, messageId })));
     }

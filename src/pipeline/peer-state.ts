@@ -49,6 +49,22 @@ const MIGRATIONS: readonly string[] = [
     proof TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 4: the Message-ID of an expiring message this node sent, so that its
+  // sender can revoke it by the Message-ID their client shows.
+  `
+  ALTER TABLE tickets ADD COLUMN message_id TEXT;
+  CREATE INDEX tickets_message_id ON tickets (message_id) WHERE message_id IS NOT NULL;
+  `,
+  // 5: revocations asked for by \`sealpost revoke\` while the gateway runs: the
+  // gateway carries them out (one libp2p node per identity at a time) and
+  // writes the outcome back for the command to print.
+  `
+  CREATE TABLE revocations (
+    message_id TEXT PRIMARY KEY,
+    requested_at INTEGER NOT NULL,
+    outcome TEXT
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export interface OutboxRow {
@@ -70,8 +86,17 @@ export interface PeerState {
   wasTold(seq: number, nodeId: string): boolean;
   cursor(): string | null;
   setCursor(cursor: string): void;
-  saveTicket(cid: string, ticket: Uint8Array): void;
+  saveTicket(cid: string, ticket: Uint8Array, messageId?: string): void;
   ticket(cid: string): Uint8Array | null;
+  /** the CID and ticket of an expiring message sent from this node, by its Message-ID (no brackets) */
+  sentTicket(messageId: string): { cid: string; ticket: Uint8Array } | null;
+  /** Asks the running gateway to revoke a message (again, if asked before). */
+  requestRevoke(messageId: string): void;
+  /** Revocations asked for and not done yet. */
+  pendingRevokes(): string[];
+  finishRevoke(messageId: string, outcome: string): void;
+  /** the outcome the gateway wrote (JSON), or null while it is not done */
+  revokeOutcome(messageId: string): string | null;
   saveProof(cid: string, origin: string, proof: Proof): void;
   proof(cid: string): { origin: string; proof: Proof } | null;
   close(): void;
@@ -120,12 +145,27 @@ export function openPeerState(file: string): PeerState {
     setCursor(cursor) {
       db.prepare('UPDATE scan SET cursor = ? WHERE id = 1').run(cursor);
     },
-    saveTicket(cid, ticket) {
-      db.prepare('INSERT OR IGNORE INTO tickets (cid, ticket) VALUES (?, ?)').run(cid, ticket);
+    saveTicket(cid, ticket, messageId) {
+      db.prepare('INSERT OR IGNORE INTO tickets (cid, ticket, message_id) VALUES (?, ?, ?)').run(cid, ticket, messageId ?? null);
+    },
+    sentTicket(messageId) {
+      const row = db.prepare('SELECT cid, ticket FROM tickets WHERE message_id = ? LIMIT 1').get(messageId);
+      return row === undefined ? null : { cid: String(row['cid']), ticket: new Uint8Array(row['ticket'] as Uint8Array) };
     },
     ticket(cid) {
       const row = db.prepare('SELECT ticket FROM tickets WHERE cid = ?').get(cid);
       return row === undefined ? null : new Uint8Array(row['ticket'] as Uint8Array);
+    },
+    requestRevoke(messageId) {
+      db.prepare('INSERT OR REPLACE INTO revocations (message_id, requested_at, outcome) VALUES (?, ?, NULL)').run(messageId, Date.now());
+    },
+    pendingRevokes: () => db.prepare('SELECT message_id FROM revocations WHERE outcome IS NULL ORDER BY requested_at').all().map((r) => String(r['message_id'])),
+    finishRevoke(messageId, outcome) {
+      db.prepare('UPDATE revocations SET outcome = ? WHERE message_id = ?').run(outcome, messageId);
+    },
+    revokeOutcome(messageId) {
+      const row = db.prepare('SELECT outcome FROM revocations WHERE message_id = ?').get(messageId);
+      return (row?.['outcome'] as string | null | undefined) ?? null;
     },
     saveProof(cid, origin, proof) {
       db.prepare('INSERT OR REPLACE INTO proofs (cid, origin, proof) VALUES (?, ?, ?)').run(cid, origin, JSON.stringify(proof));

@@ -58,6 +58,8 @@ export interface PeersOptions {
   onQueued: (accounts: AccountId[]) => void;
   /** called after each scan (the inbound pipeline retries what waited for another node) */
   onScanned?: () => void;
+  /** carries out a revocation `sealpost revoke` asked for (the custody client's revoke); returns its outcome as JSON */
+  revoke?: (ticket: Uint8Array) => Promise<string>;
 }
 
 export interface Peers {
@@ -69,8 +71,8 @@ export interface Peers {
   lookup(address: string): Promise<RemoteRecipient | null>;
   /** Queues the announcements of one message to its remote recipients, durably; posting and pushing follow. */
   announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[]; ticket?: Uint8Array }): void;
-  /** Keeps an expiring message's custody ticket (for this node's own recipients). */
-  saveTicket(cid: string, ticket: Uint8Array): void;
+  /** Keeps an expiring message's custody ticket (for this node's own recipients, and its sender's revoke). */
+  saveTicket(cid: string, ticket: Uint8Array, messageId?: string): void;
   /** The custody ticket of an expiring message, or null for one that does not expire. */
   ticket(cid: string): Uint8Array | null;
   /** The armored public key another node publishes for `address`, or null. */
@@ -335,6 +337,22 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     }
   }
 
+  /** Revocations `sealpost revoke` left for this running gateway (it must not run a second node with our identity). */
+  async function revocations(): Promise<void> {
+    if (options.revoke === undefined) return;
+    for (const messageId of state.pendingRevokes()) {
+      const sent = state.sentTicket(messageId);
+      let outcome: string;
+      try {
+        outcome = sent === null ? JSON.stringify({ error: `this node sent no expiring message with Message-ID <${messageId}>` }) : JSON.stringify({ cid: sent.cid, ...JSON.parse(await options.revoke(sent.ticket)) });
+      } catch (error) {
+        outcome = JSON.stringify({ error: (error as Error).message });
+      }
+      state.finishRevoke(messageId, outcome);
+      log.info({ messageId }, 'revocation carried out');
+    }
+  }
+
   function scheduleScan(): void {
     if (closed) return;
     scanTimer = setTimeout(() => {
@@ -342,6 +360,7 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
         .then(async () => {
           await scan();
           await flush();
+          await revocations();
           options.onScanned?.();
         })
         .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'scanning announcements failed; retrying'))
@@ -376,7 +395,7 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     async connect(origin) {
       await connect(origin);
     },
-    saveTicket: (cid, ticket) => state.saveTicket(cid, ticket),
+    saveTicket: (cid, ticket, messageId) => state.saveTicket(cid, ticket, messageId),
     ticket: (cid) => state.ticket(cid),
     async senderKey(address) {
       return (await lookup(address))?.armoredKey ?? null;

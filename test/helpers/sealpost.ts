@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { initDataDir, openNode, startGateway, type Gateway } from '../../src/app.ts';
 import { loadConfig, saveConfig, type PortsConfig, type SealpostConfig } from '../../src/config/config.ts';
-import { silentLogger } from '../../src/log.ts';
+import { createLogger, silentLogger } from '../../src/log.ts';
 
 export interface SealpostServer {
   host: '127.0.0.1';
@@ -34,7 +34,10 @@ export interface StartOptions {
 /** Initialises a temp data dir with the given accounts and starts the gateway on it. */
 export async function startSealpost(options: StartOptions): Promise<SealpostServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-test-'));
-  const start = (): Promise<Gateway> => startGateway({ dataDir: dir, ports: { smtp: 0, smtps: 0, imap: 0, imaps: 0 }, logger: silentLogger() });
+  // SEALPOST_TEST_LOG=FILE: the gateways' logs go there (debugging a test), else nowhere.
+  const logFile = process.env['SEALPOST_TEST_LOG'];
+  const logger = logFile === undefined || logFile === '' ? silentLogger() : createLogger({ file: logFile, level: 'debug' }).child({ dir: path.basename(dir) });
+  const start = (): Promise<Gateway> => startGateway({ dataDir: dir, ports: { smtp: 0, smtps: 0, imap: 0, imaps: 0 }, logger });
   const reconfigure = async (configure?: (config: SealpostConfig) => void): Promise<void> => {
     if (configure === undefined) return;
     const file = path.join(dir, 'config.json');

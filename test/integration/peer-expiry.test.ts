@@ -16,6 +16,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { openLocalRegistry } from '../../src/registry/local.ts';
 import { stripView } from '../../src/pipeline/view.ts';
 import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
+import { sealpostCli } from '../helpers/cli.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
 const alice = { user: 'alice@a.test', password: 'alice-secret-1' };
@@ -132,4 +133,47 @@ test('expiring mail: custodians give the key to the recipient until the expiry, 
     receipts = await registry.deletionReceipts(ref);
   }
   t.is(receipts.length, 5, 'a signed deletion receipt from each of the five custodians');
+});
+
+test('the sender revokes an expiring message early: custodians delete their shares, a recipient who had not read it never will', async (t) => {
+  t.timeout(120_000);
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-registry-'));
+  t.teardown(() => fs.rmSync(shared, { recursive: true, force: true }));
+  const start = (users: ReadonlyArray<typeof alice>) => startSealpost({
+    users,
+    configure: (config) => {
+      config.network.enabled = true;
+      config.network.registry.path = path.join(shared, 'registry.db');
+      config.network.scanIntervalMs = 200;
+      config.network.custody = { n: 5, t: 3 };
+    },
+  });
+  const nodes: SealpostServer[] = [];
+  for (const users of [[alice], [bob], [{ user: 'k@c.test', password: 'keeper-c-secret' }], [{ user: 'k@d.test', password: 'keeper-d-secret' }], [{ user: 'k@e.test', password: 'keeper-e-secret' }]]) {
+    const node = await start(users);
+    t.teardown(() => node.stop());
+    nodes.push(node);
+  }
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) return t.fail();
+  await sleep(1000);
+  const transport = smtp(a, alice);
+  t.teardown(() => transport.close());
+  const raw = await new MailComposer({ from: alice.user, to: bob.user, subject: 'Regret', text: 'I should not have sent this.', messageId: '<regret-1@a.test>', headers: { Expires: '10m' } }).compile().build();
+  await transport.sendMail({ envelope: { from: alice.user, to: [bob.user] }, raw });
+  await sleep(1000); // queued at node B, Bob not logged in yet
+
+  const revoked = await sealpostCli(['revoke', '--data-dir', a.dir, '--message-id', '<regret-1@a.test>']);
+  t.is(revoked.code, 0, revoked.stdout + revoked.stderr);
+  t.regex(revoked.stdout, /^revoked baf\S+: 4 custodians deleted their share now$/m);
+  const again = await sealpostCli(['revoke', '--data-dir', a.dir, '--message-id', 'regret-1@a.test']);
+  t.is(again.code, 0, again.stdout + again.stderr);
+  t.regex(again.stdout, /0 custodians deleted their share now, 4 had already/);
+  const unknown = await sealpostCli(['revoke', '--data-dir', a.dir, '--message-id', 'never-sent@a.test']);
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /sent no expiring message with Message-ID <never-sent@a\.test>/);
+
+  const [copy] = await inbox(b, bob, 1);
+  t.false(copy?.includes('I should not have sent this.'));
+  t.regex(copy?.toString() ?? '', /could not be recovered/);
 });
