@@ -19,7 +19,7 @@ export interface ExpiryKeys {
    * least t custodians hold theirs.
    * @throws SealpostError CUSTODY_UNAVAILABLE when too few custodian nodes are registered or answer
    */
-  seal(input: { raw: Uint8Array; signingKey: UnlockedKey; messageHash: Uint8Array; expires: number; readers: readonly string[] }): Promise<{ ciphertext: Uint8Array; ticket: Uint8Array }>;
+  seal(input: { raw: Uint8Array; signingKey: UnlockedKey; messageHash: Uint8Array; expires: number; readers: readonly string[]; n?: number }): Promise<{ ciphertext: Uint8Array; ticket: Uint8Array }>;
   /**
    * The session key of a message from its ticket (custodians release the shares to this node).
    * @throws CustodyError CUSTODY_TOO_FEW_SHARES / CUSTODY_EXPIRED when it cannot be had
@@ -40,7 +40,9 @@ export function createExpiryKeys(options: ExpiryKeysOptions): ExpiryKeys {
       // Every other registered node may be a custodian (recipients' nodes
       // included: a reader still needs t shares); the sender cannot hold one.
       const others = (await custody.registry.listNodes()).length - 1;
-      const n = Math.min(policy.n, others);
+      // A sender may ask for more custodians than the policy, never fewer.
+      const wanted = Math.max(policy.n, input.n ?? 0);
+      const n = Math.min(wanted, others);
       if (n < policy.t) {
         throw new SealpostError('CUSTODY_UNAVAILABLE', `an expiring message needs ${policy.t} custodian nodes and the network has ${Math.max(0, others)} besides this one; send it without an expiry, or try again when more nodes have joined`);
       }

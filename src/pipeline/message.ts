@@ -130,3 +130,19 @@ export function withoutExpiryTag(raw: Uint8Array): Uint8Array {
   const at = subject.raw.byteOffset - raw.byteOffset;
   return Buffer.concat([buf.subarray(0, at), Buffer.from(rewritten, 'latin1'), buf.subarray(at + subject.raw.byteLength)]);
 }
+
+/**
+ * How many custodians the sender asks for (`X-Sealpost-Custodians: 7`), or
+ * null. A sender may ask for more than the node's policy, never fewer (the
+ * expiry keys take the larger); at most 64.
+ * @throws ExpiryError EXPIRY_INVALID when the value is not a number from 1 to 64
+ */
+export function requestedCustodians(fields: readonly HeaderField[]): number | null {
+  const value = headerValue(fields, 'x-sealpost-custodians');
+  if (value === null) return null;
+  const n = /^\s*(\d{1,2})\s*$/.exec(value);
+  if (n === null || Number(n[1]) < 1 || Number(n[1]) > 64) {
+    throw new ExpiryError('EXPIRY_INVALID', `X-Sealpost-Custodians: "${value.slice(0, 20)}" must be a number of custodians from 1 to 64`);
+  }
+  return Number(n[1]);
+}

@@ -29,7 +29,7 @@ import type { Smarthost } from '../relay/types.ts';
 import type { BlockStorage } from '../storage/types.ts';
 import type { Submission, Submitter } from '../smtp/types.ts';
 import { ExpiryOutsideError, NoKeyError, NoRelayError, SenderLockedError } from './errors.ts';
-import { ensureMessageId, headerFields, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from './message.ts';
+import { ensureMessageId, headerFields, requestedCustodians, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from './message.ts';
 import type { ExpiryKeys } from './expiry-keys.ts';
 import type { Peers, RemoteRecipient } from './peers.ts';
 
@@ -82,7 +82,10 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     const senderSecrets = await store.getSecrets(sender.id);
 
     // Bcc: and forged X-Sealpost-* fields go nowhere (see withoutSubmitterFields).
-    const submitted = withoutSubmitterFields(normalizeCrlf(submission.raw));
+    const normalized = normalizeCrlf(submission.raw);
+    // The one X-Sealpost-* field a sender may set: more custodians for an expiring message than the node's policy.
+    const custodians = requestedCustodians(headerFields(normalized));
+    const submitted = withoutSubmitterFields(normalized);
     const time = now();
     // Read before the subject tag goes: a past or unreadable expiry is refused
     // here, before anything is stored (the sender is there to be told).
@@ -125,7 +128,7 @@ export function createOutboundPipeline(options: OutboundOptions): Submitter {
     let sealed: { ciphertext: Uint8Array; ticket: Uint8Array | null };
     if (custody !== null && expires !== null) {
       const readers = [...new Set(remote.map((r) => r.nodeId))];
-      sealed = await custody.seal({ raw, signingKey, messageHash: Buffer.from(messageHash, 'hex'), expires, readers });
+      sealed = await custody.seal({ raw, signingKey, messageHash: Buffer.from(messageHash, 'hex'), expires, readers, ...(custodians === null ? {} : { n: custodians }) });
     } else {
       // `raw` is not handed over (a pool copies it): it is hashed and relayed below, and the SMTP layer logs its size.
       sealed = { ciphertext: await encrypt({ data: raw, encryptionKeys: [...keys.values()], signingKey }), ticket: null };

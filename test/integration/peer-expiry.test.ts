@@ -135,7 +135,7 @@ test('expiring mail: custodians give the key to the recipient until the expiry, 
   t.is(receipts.length, 5, 'a signed deletion receipt from each of the five custodians');
 });
 
-test('the sender revokes an expiring message early: custodians delete their shares, a recipient who had not read it never will', async (t) => {
+test('the sender asks for more custodians, then revokes the expiring message early: custodians delete their shares, a recipient who had not read it never will', async (t) => {
   t.timeout(120_000);
   const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-registry-'));
   t.teardown(() => fs.rmSync(shared, { recursive: true, force: true }));
@@ -145,7 +145,7 @@ test('the sender revokes an expiring message early: custodians delete their shar
       config.network.enabled = true;
       config.network.registry.path = path.join(shared, 'registry.db');
       config.network.scanIntervalMs = 200;
-      config.network.custody = { n: 5, t: 3 };
+      config.network.custody = { n: 2, t: 2 }; // the sender asks for 4 below
     },
   });
   const nodes: SealpostServer[] = [];
@@ -159,7 +159,7 @@ test('the sender revokes an expiring message early: custodians delete their shar
   await sleep(1000);
   const transport = smtp(a, alice);
   t.teardown(() => transport.close());
-  const raw = await new MailComposer({ from: alice.user, to: bob.user, subject: 'Regret', text: 'I should not have sent this.', messageId: '<regret-1@a.test>', headers: { Expires: '10m' } }).compile().build();
+  const raw = await new MailComposer({ from: alice.user, to: bob.user, subject: 'Regret', text: 'I should not have sent this.', messageId: '<regret-1@a.test>', headers: { 'Expires': '10m', 'X-Sealpost-Custodians': '4' } }).compile().build();
   await transport.sendMail({ envelope: { from: alice.user, to: [bob.user] }, raw });
   await sleep(1000); // queued at node B, Bob not logged in yet
 

@@ -2,7 +2,7 @@
 // removes from a submitted message, and the X-Sealpost view it builds and
 // strips again for `sealpost verify`.
 import test from 'ava';
-import { ensureMessageId, headerFields, messageIdOf, parseRelative, requestedExpiry, withoutExpiryTag, withoutSubmitterFields } from '../../src/pipeline/message.ts';
+import { ensureMessageId, headerFields, messageIdOf, parseRelative, requestedExpiry, requestedCustodians, withoutExpiryTag, withoutSubmitterFields } from '../../src/pipeline/message.ts';
 import { placeholderMessage, signatureText, stripView, viewHeader } from '../../src/pipeline/view.ts';
 
 const msg = (head: string, body = 'Hello.\r\n'): Buffer => Buffer.from(`${head.replace(/\n/g, '\r\n')}\r\n\r\n${body}`, 'utf8');
@@ -86,4 +86,12 @@ test('a placeholder says why, names the CID, and strips like a view', (t) => {
   t.regex(text, /^X-Sealpost-CID: bafkqaaa\r\nX-Sealpost-Error: block bafkqaaa is corrupted: its content does not match\r\n/);
   t.regex(text, /\r\nSubject: \[Sealpost\] A message could not be read\r\n/);
   t.is(stripView(Buffer.from(text)).removed, 2);
+});
+
+test('X-Sealpost-Custodians: a number from 1 to 64, else EXPIRY_INVALID; absent is null', (t) => {
+  t.is(requestedCustodians(headerFields(msg('X-Sealpost-Custodians: 7'))), 7);
+  t.is(requestedCustodians(headerFields(msg('Subject: x'))), null);
+  for (const bad of ['0', '65', 'many', '-3']) {
+    t.is((t.throws(() => requestedCustodians(headerFields(msg(`X-Sealpost-Custodians: ${bad}`)))) as { code?: string } | undefined)?.code, 'EXPIRY_INVALID', bad);
+  }
 });
