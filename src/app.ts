@@ -337,6 +337,7 @@ export async function revokeExpiring(options: { dataDir: string; messageId: stri
  */
 function joinNetwork(peers: { join(): Promise<void> }, logger: Logger, attempt = 1): void {
   peers.join().catch((error: unknown) => {
+    if (error instanceof SealpostError && error.code === 'REGISTRY_CLOSED') return; // the gateway stopped meanwhile
     const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
     logger.warn({ err: (error as Error).message, retryInMs: delay }, 'could not join the network yet');
     setTimeout(() => joinNetwork(peers, logger, attempt + 1), delay).unref();

@@ -3,29 +3,38 @@
 // that none is handed out twice), or a fixed block from --base-port.
 import net from 'node:net';
 
+/** Ports below Linux's ephemeral range (32768-60999): the OS never hands them
+ *  to another program's listen(0) or outgoing connection, so a port chosen
+ *  now is still free when a node binds it seconds later. */
+const RANGE = { low: 20_000, high: 32_000 };
+
 /**
- * `count` distinct ports that are free on 127.0.0.1 right now.
- * @throws the listen error when the OS has none to give
+ * `count` distinct ports that are free on 127.0.0.1 right now, outside the
+ * ephemeral range (all held open together so that none is chosen twice).
+ * @throws Error when none of the range is free
  */
 export async function pickFreePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];
+  const listen = (port: number): Promise<boolean> => new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => {
+      servers.push(server);
+      resolve(true);
+    });
+  });
   try {
     const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      ports.push(await new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const address = server.address();
-          if (address === null || typeof address === 'string') reject(new Error('no port assigned'));
-          else resolve(address.port);
-        });
-      }));
+    const span = RANGE.high - RANGE.low;
+    let port = RANGE.low + Math.floor(Math.random() * span);
+    for (let tried = 0; ports.length < count; tried++) {
+      if (tried >= span) throw new Error(`no ${count} free loopback ports between ${RANGE.low} and ${RANGE.high}`);
+      if (await listen(port)) ports.push(port);
+      port = port + 1 >= RANGE.high ? RANGE.low : port + 1;
     }
     return ports;
   } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }
 
