@@ -8,12 +8,11 @@ import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { startDevnet } from '../../src/devnet/devnet.ts';
 import { hasCode } from '../../src/devnet/rpc.ts';
 import { readDevnetState } from '../../src/devnet/state.ts';
-import { isAlive, portOf, processesUsing, runDevnet, shutdown, type AccountLine, type DevnetRun } from './run.ts';
+import { devnetImap, isAlive, portOf, processesUsing, runDevnet, shutdown, type AccountLine, type DevnetRun } from './run.ts';
 
 const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-devnet-')), 'net');
 test.after.always(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
@@ -21,21 +20,10 @@ test.after.always(() => fs.rmSync(path.dirname(dir), { recursive: true, force: t
 const SUBJECT = `devnet hello ${Date.now()}`;
 let first: AccountLine[] = [];
 
-function imapClient(account: AccountLine): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: portOf(account.imap),
-    secure: false,
-    doSTARTTLS: true,
-    tls: { ca: [fs.readFileSync(path.join(account.dataDir, 'tls', 'cert.pem'))], servername: 'localhost' },
-    auth: { user: account.address, pass: account.password },
-    logger: false,
-  } as ConstructorParameters<typeof ImapFlow>[0]);
-}
 
 /** Subjects in INBOX, polled until `want` shows up (delivery is asynchronous) or the time is up. */
 async function inboxSubjects(account: AccountLine, want: string, timeoutMs: number): Promise<string[]> {
-  const client = imapClient(account);
+  const client = devnetImap(account);
   await client.connect();
   try {
     const deadline = Date.now() + timeoutMs;
@@ -115,7 +103,7 @@ test.serial('first run: one JSON line per account with working STARTTLS ports, t
 
   // A mail client logs in to every node over IMAP STARTTLS with the printed password...
   for (const account of first) {
-    const client = imapClient(account);
+    const client = devnetImap(account);
     await client.connect();
     t.true(client.authenticated !== false, `IMAP login on node ${account.node}`);
     await client.logout();

@@ -10,30 +10,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { readDevnetState } from '../../src/devnet/state.ts';
 import { openEvmRegistry } from '../../src/registry/evm.ts';
-import { portOf, runDevnet, shutdown, type AccountLine } from './run.ts';
+import { devnetImap, portOf, runDevnet, shutdown, type AccountLine } from './run.ts';
 
 const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-devnet5-')), 'net');
 test.after.always(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
 
-function imapClient(account: AccountLine): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: portOf(account.imap),
-    secure: false,
-    doSTARTTLS: true,
-    tls: { ca: [fs.readFileSync(path.join(account.dataDir, 'tls', 'cert.pem'))], servername: 'localhost' },
-    auth: { user: account.address, pass: account.password },
-    logger: false,
-  } as ConstructorParameters<typeof ImapFlow>[0]);
-}
 
 /** INBOX sources, polled until `count` are there or the time is up. */
 async function inbox(account: AccountLine, count: number, timeoutMs: number): Promise<string[]> {
-  const client = imapClient(account);
+  const client = devnetImap(account);
   await client.connect();
   try {
     const deadline = Date.now() + timeoutMs;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ImapFlow } from 'imapflow';
 
 const MAIN = path.resolve('src/cli/main.ts');
 
@@ -153,4 +154,17 @@ export function processesUsing(dir: string): number[] {
     }
   }
   return out;
+}
+
+/** An imapflow client for a devnet account, STARTTLS, trusting that node's certificate. */
+export function devnetImap(account: AccountLine): ImapFlow {
+  return new ImapFlow({
+    host: '127.0.0.1',
+    port: portOf(account.imap),
+    secure: false,
+    doSTARTTLS: true,
+    tls: { ca: [fs.readFileSync(path.join(account.dataDir, 'tls', 'cert.pem'))], servername: 'localhost' },
+    auth: { user: account.address, pass: account.password },
+    logger: false,
+  } as ConstructorParameters<typeof ImapFlow>[0]);
 }

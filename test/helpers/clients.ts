@@ -43,3 +43,24 @@ export async function inboxSources(client: ImapFlow): Promise<Buffer[]> {
     lock.release();
   }
 }
+
+/**
+ * Logs in, and waits until the INBOX holds `count` messages (asking with NOOP:
+ * a client learns of new mail only when it talks) or `ms` have passed; returns
+ * the sources it has then.
+ */
+export async function waitForInbox(server: SealpostServer, who: Login, count: number, ms = 20_000): Promise<Buffer[]> {
+  const client = imapClient(server, who);
+  await client.connect();
+  try {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const sources = await inboxSources(client);
+      if (sources.length >= count || Date.now() > deadline) return sources;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await client.noop();
+    }
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}

@@ -15,7 +15,7 @@ import * as openpgp from 'openpgp';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { openLocalRegistry } from '../../src/registry/local.ts';
 import { stripView } from '../../src/pipeline/view.ts';
-import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
+import { imapClient as imap, smtpClient as smtp, waitForInbox as inbox } from '../helpers/clients.ts';
 import { sealpostCli } from '../helpers/cli.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
@@ -26,21 +26,6 @@ const dave = { user: 'dave@b.test', password: 'dave-secret-4444' };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function inbox(server: SealpostServer, who: typeof alice, count: number, ms = 20_000): Promise<Buffer[]> {
-  const client = imap(server, who);
-  await client.connect();
-  try {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const sources = await inboxSources(client);
-      if (sources.length >= count || Date.now() > deadline) return sources;
-      await sleep(200);
-      await client.noop();
-    }
-  } finally {
-    await client.logout().catch(() => undefined);
-  }
-}
 
 test('expiring mail: custodians give the key to the recipient until the expiry, then destroy it', async (t) => {
   t.timeout(180_000);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import test from 'ava';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { stripView } from '../../src/pipeline/view.ts';
-import { imapClient as imap, inboxSources, smtpClient as smtp } from '../helpers/clients.ts';
+import { smtpClient as smtp, waitForInbox } from '../helpers/clients.ts';
 import { sealpostCli } from '../helpers/cli.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
 
@@ -40,22 +40,6 @@ async function network(t: import('ava').ExecutionContext, users: ReadonlyArray<t
   return nodes;
 }
 
-/** Waits until `account`'s INBOX holds `count` messages (the client must ask: NOOP). */
-async function waitForInbox(server: SealpostServer, who: typeof alice, count: number, ms = 20_000): Promise<Buffer[]> {
-  const client = imap(server, who);
-  await client.connect();
-  try {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const sources = await inboxSources(client);
-      if (sources.length >= count || Date.now() > deadline) return sources;
-      await sleep(200);
-      await client.noop();
-    }
-  } finally {
-    await client.logout().catch(() => undefined);
-  }
-}
 
 test('a message from an account on node A reaches the account on node B, original bytes, valid signature; node C learns nothing', async (t) => {
   const [a, b, c] = await network(t, [alice, bob, carol]);
