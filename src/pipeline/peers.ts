@@ -375,7 +375,12 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
   }, { maxRequestBytes: 4096, maxConcurrent: 32 });
 
   await network.handle(PROOF_PROTOCOL, async (body, from: RemoteNode) => {
-    const { seq } = JSON.parse(new TextDecoder().decode(body)) as { seq?: unknown };
+    let seq: unknown;
+    try {
+      ({ seq } = JSON.parse(new TextDecoder().decode(body)) as { seq?: unknown });
+    } catch {
+      throw new ValidationError('request', 'is not JSON');
+    }
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw new ValidationError('seq', 'must be a positive integer');
     // Records are private to the nodes they were announced to.
     if (!state.wasTold(seq, from.nodeId)) throw new NotAllowedError(`record ${seq} was not sent to node ${from.nodeId}`);

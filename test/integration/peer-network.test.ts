@@ -10,7 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { loadNodeIdentity } from '../../src/network/identity.ts';
+import { startNetwork } from '../../src/network/libp2p.ts';
+import { PROOF_PROTOCOL } from '../../src/pipeline/peers.ts';
 import { stripView } from '../../src/pipeline/view.ts';
+import { openLocalRegistry } from '../../src/registry/local.ts';
 import { smtpClient as smtp, waitForInbox } from '../helpers/clients.ts';
 import { sealpostCli } from '../helpers/cli.ts';
 import { startSealpost, type SealpostServer } from '../helpers/sealpost.ts';
@@ -20,6 +24,9 @@ const bob = { user: 'bob@b.test', password: 'bob-secret-22' };
 const carol = { user: 'carol@c.test', password: 'carol-secret-333' };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Which registry directory each node shares. */
+const registryOf = new Map<SealpostServer, string>();
 
 async function network(t: import('ava').ExecutionContext, users: ReadonlyArray<typeof alice>): Promise<SealpostServer[]> {
   const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-registry-'));
@@ -36,6 +43,7 @@ async function network(t: import('ava').ExecutionContext, users: ReadonlyArray<t
     });
     t.teardown(() => node.stop());
     nodes.push(node);
+    registryOf.set(node, shared);
   }
   return nodes;
 }
@@ -81,6 +89,20 @@ test('a message from an account on node A reaches the account on node B, origina
   const altered = await sealpostCli(['verify', '--data-dir', b.dir, eml]);
   t.is(altered.code, 1);
   t.regex(altered.stdout, /ALTERED/);
+  // A record's proof is given only to the nodes it was announced to: a stranger is refused.
+  const registry = openLocalRegistry({ path: path.join(registryOf.get(b) ?? '', 'registry.db') });
+  t.teardown(() => registry.close());
+  const claim = await registry.lookupAddress(alice.user);
+  const node = claim === null ? null : await registry.getNode(claim.nodeId);
+  const strangerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-stranger-'));
+  t.teardown(() => fs.rmSync(strangerDir, { recursive: true, force: true }));
+  const stranger = await startNetwork({ identity: await loadNodeIdentity({ nodeKeyFile: path.join(strangerDir, 'node-key.pem'), x25519KeyFile: path.join(strangerDir, 'node-x25519.pem') }) });
+  t.teardown(() => stranger.stop());
+  const target = node?.addrs[0] ?? '';
+  const refused = await t.throwsAsync(stranger.request(target, PROOF_PROTOCOL, new TextEncoder().encode(JSON.stringify({ seq: 1 }))));
+  t.is((refused as { remoteCode?: string }).remoteCode, 'NOT_ALLOWED');
+  const garbage = await t.throwsAsync(stranger.request(target, PROOF_PROTOCOL, new TextEncoder().encode('{not json')));
+  t.is((garbage as { remoteCode?: string }).remoteCode, 'INVALID');
   // Node C queued nothing.
   t.deepEqual(await waitForInbox(c, carol, 1, 1500), []);
 });
