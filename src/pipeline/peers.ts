@@ -323,7 +323,11 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     if (pointer.k !== undefined) state.saveTicket(pointer.cid, new Uint8Array(Buffer.from(pointer.k, 'base64')));
     const queued = await store.enqueueDeliveries(items);
     log.info({ from: pointer.from, seq: pointer.seq, cid: pointer.cid, accounts: queued.length }, 'mail from another node queued');
-    void connect(pointer.from, pointer.addrs.slice(0, MAX_ADDRS)).catch(() => undefined);
+    // Fetch the ciphertext now, in the background (and keep it: replication), so
+    // that delivery finds it local instead of waiting on bitswap one message at a time.
+    void connect(pointer.from, pointer.addrs.slice(0, MAX_ADDRS))
+      .then(() => storage.pin(pointer.cid as Cid))
+      .catch((error: unknown) => log.debug({ cid: pointer.cid, err: (error as Error).message }, 'prefetch failed; delivery fetches it'));
     options.onQueued(queued.map((d) => d.accountId));
     return true;
   }
