@@ -232,6 +232,8 @@ export interface GatewayOptions {
   store?: MailStore;
   /** worker threads that sign+encrypt submissions (default: CPUs − 1, at least 1); 0 does it on the main thread */
   pgpWorkers?: number;
+  /** the clock that expiries are judged by: submission, delivery, the expiry clock and custody (tests) */
+  now?: () => number;
 }
 
 export interface Gateway {
@@ -386,6 +388,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const pgpPool = options.pgpWorkers === 0 ? null : createPgpPool(options.pgpWorkers === undefined ? {} : { size: options.pgpWorkers });
     if (pgpPool !== null) parts.push(() => pgpPool.close());
 
+    const clock = options.now === undefined ? {} : { now: options.now };
     // The peer network first (its libp2p node carries storage's bitswap), closed last.
     let peerNetwork: PeerNetwork | null = null;
     if (config.network.enabled) {
@@ -435,7 +438,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // A reader's node may be one of the custodians: it asks itself in process.
       const custodyNetwork = withSelfRequests(peerNetwork.network);
       const vault = openCustodyVault({ path: node.paths.custodyDb });
-      const service = await startCustodyService({ ...peerNetwork, network: custodyNetwork, vault, logger, expiryIntervalMs: 1000 }).catch((error: unknown) => {
+      const service = await startCustodyService({ ...peerNetwork, network: custodyNetwork, vault, logger, expiryIntervalMs: 1000, ...clock }).catch((error: unknown) => {
         vault.close();
         throw error;
       });
@@ -443,11 +446,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await service.stop();
         vault.close();
       });
-      custodyContext = { ...peerNetwork, network: custodyNetwork };
+      custodyContext = { ...peerNetwork, network: custodyNetwork, ...clock };
       expiryKeys = createExpiryKeys({ custody: custodyContext, policy: config.network.custody });
     }
     const inbound = createInboundPipeline({
-      store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger, remote,
+      store: node.store, keyring: node.keyring, directory, storage, ledger, autocrypt: config.keys.autocrypt, logger, remote, ...clock,
       ...(expiryKeys === undefined ? {} : { expiryKeys }),
     });
     parts.push(() => inbound.close());
@@ -471,7 +474,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       joinNetwork(started, logger);
     }
     const submitter = createOutboundPipeline({
-      store: node.store, keyring: node.keyring, directory, storage, ledger, relay, policy: config.relay.policy, logger,
+      store: node.store, keyring: node.keyring, directory, storage, ledger, relay, policy: config.relay.policy, logger, ...clock,
       ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }),
       ...(peers === null ? {} : { peers }),
       ...(expiryKeys === undefined ? {} : { expiryKeys }),
@@ -496,7 +499,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     inbound.drainAll().catch((error: unknown) => logger.error({ err: error }, 'BUG: delivering queued mail at start failed'));
     // Sender-defined expiry: expiring messages leave every mailbox at their instant.
-    const expiryClock = startExpiryClock({ store: node.store, logger });
+    const expiryClock = startExpiryClock({ store: node.store, logger, ...clock });
     parts.push(() => expiryClock.close());
     const imapStore = withAppendExpiry(node.store);
 

@@ -29,6 +29,8 @@ export interface SealpostServer {
 export interface StartOptions {
   users: ReadonlyArray<{ user: string; password: string }>;
   configure?: (config: SealpostConfig) => void;
+  /** the gateway's clock for expiries (GatewayOptions.now) */
+  now?: () => number;
 }
 
 /** Initialises a temp data dir with the given accounts and starts the gateway on it. */
@@ -37,7 +39,7 @@ export async function startSealpost(options: StartOptions): Promise<SealpostServ
   // SEALPOST_TEST_LOG=FILE: the gateways' logs go there (debugging a test), else nowhere.
   const logFile = process.env['SEALPOST_TEST_LOG'];
   const logger = logFile === undefined || logFile === '' ? silentLogger() : createLogger({ file: logFile, level: 'debug' }).child({ dir: path.basename(dir) });
-  const start = (): Promise<Gateway> => startGateway({ dataDir: dir, ports: { smtp: 0, smtps: 0, imap: 0, imaps: 0 }, logger });
+  const start = (): Promise<Gateway> => startGateway({ dataDir: dir, ports: { smtp: 0, smtps: 0, imap: 0, imaps: 0 }, logger, ...(options.now === undefined ? {} : { now: options.now }) });
   const reconfigure = async (configure?: (config: SealpostConfig) => void): Promise<void> => {
     if (configure === undefined) return;
     const file = path.join(dir, 'config.json');

@@ -106,3 +106,25 @@ test('mail that expires while its recipient is logged out is never delivered', a
   t.is(sources.length, 1);
   t.true(sources[0]?.includes('Long-lived.'));
 });
+
+test('time is injectable: a message expiring in an hour is gone once the clock has moved two hours on, with no wait', async (t) => {
+  let offset = 0;
+  const server = await startSealpost({ users: [alice, bob], now: () => Date.now() + offset });
+  t.teardown(() => server.stop());
+  const transport = smtp(server, alice);
+  t.teardown(() => transport.close());
+  const raw = await compose({ from: alice.user, to: bob.user, subject: 'An hour', text: 'Valid for an hour.', headers: { Expires: '1h' } });
+  await transport.sendMail({ envelope: { from: alice.user, to: [bob.user] }, raw });
+  const bobImap = imap(server, bob);
+  await bobImap.connect();
+  t.teardown(() => bobImap.logout().catch(() => undefined));
+  t.is((await inboxSources(bobImap)).length, 1, 'readable now');
+  offset = 2 * 3_600_000;
+  let left = 1;
+  for (let i = 0; i < 50 && left > 0; i++) {
+    await sleep(100);
+    await bobImap.noop();
+    left = (await inboxSources(bobImap)).length;
+  }
+  t.is(left, 0, 'expunged by the expiry clock at the injected time');
+});
