@@ -105,8 +105,15 @@ function revive(wire: WireError): Error {
 
 // ------------------------------------------------------------------------------
 
-/** Jobs a worker is given at once: one running, one waiting there, so it never idles for a round trip. */
-const PER_WORKER = 2;
+/**
+ * Jobs a worker is given at once: one. A worker thread that dies while an
+ * OpenPGP job's WebCrypto key generation is still in flight aborts the whole
+ * process (Node's KeyGenJob asserts on the torn-down isolate, seen in CI), so
+ * a worker never holds a second job that its death could catch mid-crypto;
+ * the queued job goes to a replacement instead. The idle round trip this
+ * costs is microseconds against milliseconds of signing and encrypting.
+ */
+const PER_WORKER = 1;
 /** Signing keys a worker keeps (one per account that sends). */
 const KEYS_PER_WORKER = 256;
 
