@@ -168,7 +168,7 @@ async function openPeerNetwork(paths: DataPaths, config: SealpostConfig, logger:
   const settings = config.network.registry;
   let registry: Registry;
   if (settings.backend === 'evm') {
-    if (settings.evm.contract === '') throw new NotFoundError('registry contract', 'network.registry.evm.contract is empty: set it to the SealpostRegistry address (sealpost devnet deploys one and sets it)');
+    if (settings.evm.contract === '') throw new NotFoundError('registry contract', 'network.registry.evm.contract is empty: run "sealpost registry deploy" (a new network) or "sealpost registry use --contract ADDRESS"');
     if (settings.evm.privateKeyFile === '') throw new NotFoundError('registry key', 'network.registry.evm.privateKeyFile is empty');
     const { readPrivateKeyFile } = await import('./ledger/evm/private-key.ts');
     const { openEvmRegistry } = await import('./registry/evm.ts');

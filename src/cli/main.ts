@@ -8,13 +8,14 @@ import { devnetCommand } from './commands/devnet.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
 import { quickstartCommand } from './commands/quickstart.ts';
+import { registryCommand } from './commands/registry.ts';
 import { revokeCommand } from './commands/revoke.ts';
 import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { verifyCommand } from './commands/verify.ts';
 
-const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, revokeCommand, ledgerCommand, devnetCommand];
+const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, revokeCommand, ledgerCommand, registryCommand, devnetCommand];
 
 export const HELP = `Sealpost: a secure mail gateway for your mail client on localhost.
 
