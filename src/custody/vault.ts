@@ -17,6 +17,7 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { formatNodeId, parseNodeId } from '../registry/records.ts';
 import { migrate } from '../sqlite/migrate.ts';
+import { immediate } from '../sqlite/transaction.ts';
 import { CustodyError } from './errors.ts';
 import type { CustodyVault, CustodyVaultLimits, PutResult, StoredShare, Tombstone } from './types.ts';
 
@@ -207,14 +208,7 @@ class SqliteCustodyVault implements CustodyVault {
   }
 
   #tx(fn: () => void): void {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      fn();
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
-    }
+    immediate(this.#db, fn);
   }
 }
 

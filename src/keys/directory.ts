@@ -20,6 +20,7 @@ import { NotAllowedError, ValidationError } from '../errors/index.ts';
 import type { AccountId, MailStore } from '../mailstore/types.ts';
 import { parseAutocryptHeader } from './autocrypt.ts';
 import { migrate } from '../sqlite/migrate.ts';
+import { immediate } from '../sqlite/transaction.ts';
 
 export type KeySource = 'account' | 'imported' | 'autocrypt';
 
@@ -337,14 +338,7 @@ class SqliteKeyDirectory implements KeyDirectory {
   }
 
   #transaction(fn: () => void): void {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      fn();
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
+    immediate(this.#db, fn);
   }
 
   async #accountKey(address: string): Promise<DirectoryKey | null> {

@@ -17,6 +17,7 @@ import { merkleRoot } from './merkle.ts';
 import { canonical, decodeRecord, leafHashBytes, validateRecord } from './record.ts';
 import type { AnchorRef, AppendedRecord, Batch, LedgerRecord } from './types.ts';
 import { migrate } from '../sqlite/migrate.ts';
+import { immediate } from '../sqlite/transaction.ts';
 
 export const LOG_MIGRATIONS: readonly string[] = [
   `
@@ -290,15 +291,7 @@ class SqliteRecordLog implements RecordLog {
   }
 
   #tx<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = fn();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw err;
-    }
+    return immediate(this.db, fn);
   }
 }
 

@@ -11,6 +11,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import type { Proof } from '../ledger/types.ts';
 import { migrate } from '../sqlite/migrate.ts';
+import { immediate } from '../sqlite/transaction.ts';
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -113,16 +114,7 @@ export function openPeerState(file: string): PeerState {
   const posted = db.prepare('UPDATE outbox SET posted = 1 WHERE id = ?');
   const pushed = db.prepare('UPDATE outbox SET pushed = 1 WHERE id = ?');
   const told = db.prepare('SELECT 1 AS x FROM outbox WHERE seq = ? AND node_id = ?');
-  const tx = (fn: () => void): void => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      fn();
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  };
+  const tx = (fn: () => void): void => immediate(db, fn);
   return {
     queue(items) {
       const now = Date.now();

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ValidationError } from '../errors/index.ts';
 import { migrate } from '../sqlite/migrate.ts';
+import { immediate } from '../sqlite/transaction.ts';
 import { RegistryClosedError, RegistryUnknownNodeError } from './errors.ts';
 import { addressHash, canonicalAddress, decodeAddrs, encodeAddrs, validateAnnouncements, verifyAddressClaim, verifyDeletionReceipt, verifyNodeRecord } from './records.ts';
 import { acceptAddressClaim, acceptDeletionReceipt, acceptNodeRecord, claimAction, nodeAction } from './rules.ts';
@@ -321,14 +322,7 @@ class LocalRegistry implements Registry {
 
   /** One write transaction, taking the write lock first (the checks inside re-read under it). */
   #tx(fn: () => void): void {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      fn();
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
-    }
+    immediate(this.#db, fn);
   }
 }
 
