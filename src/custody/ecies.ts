@@ -80,19 +80,28 @@ export function x25519Shared(privateKey: KeyObject, publicKey: KeyObject): Uint8
 }
 
 /**
+ * A one-time X25519 key pair and its shared secret with `recipientPublic`
+ * (RFC 7748 §6.1): the sender's half of ECIES here and of stealth
+ * announcements (network/stealth.ts).
+ * @throws CustodyError CUSTODY_BAD_KEY (field `recipientPublic`) when the key is not 32 bytes or is a low-order point
+ */
+export function ephemeralAgreement(recipientPublic: Uint8Array): { ephemeralPublic: Uint8Array; shared: Uint8Array } {
+  const recipient = x25519PublicKeyObject(recipientPublic, 'recipientPublic');
+  const ephemeral = generateKeyPairSync('x25519');
+  const ephemeralPublic = x25519RawPublic(ephemeral.privateKey);
+  try {
+    return { ephemeralPublic, shared: x25519Shared(ephemeral.privateKey, recipient) };
+  } catch (cause) {
+    throw new CustodyError('CUSTODY_BAD_KEY', 'low-order X25519 public key', { field: 'recipientPublic', cause });
+  }
+}
+
+/**
  * Seals plaintext to an X25519 public key (layout in the header comment).
  * @throws CustodyError CUSTODY_BAD_KEY (field `recipientPublic`) when the key is not 32 bytes or is a low-order point
  */
 export function sealTo(recipientPublic: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
-  const recipient = x25519PublicKeyObject(recipientPublic, 'recipientPublic');
-  const ephemeral = generateKeyPairSync('x25519');
-  const ephemeralPublic = x25519RawPublic(ephemeral.privateKey);
-  let shared: Uint8Array;
-  try {
-    shared = x25519Shared(ephemeral.privateKey, recipient);
-  } catch (cause) {
-    throw new CustodyError('CUSTODY_BAD_KEY', 'low-order X25519 public key', { field: 'recipientPublic', cause });
-  }
+  const { ephemeralPublic, shared } = ephemeralAgreement(recipientPublic);
   const key = aeadKey(shared, ephemeralPublic, recipientPublic);
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });

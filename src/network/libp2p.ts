@@ -18,6 +18,7 @@ import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
 import { SealpostError, ValidationError } from '../errors/index.ts';
 import { silentLogger } from '../log.ts';
+import { isLoopbackMultiaddr } from '../storage/peers.ts';
 import {
   NetworkListenError, NetworkNoProtocolError, NetworkStoppedError, NetworkTimeoutError, NetworkUnreachableError,
 } from './errors.ts';
@@ -275,13 +276,10 @@ function isNamed(err: unknown, name: string): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === name;
 }
 
-/** True for a multiaddr whose host is loopback (127/8 or ::1). */
-export function isLoopbackMultiaddr(addr: string): boolean {
-  const m = /^\/(?:ip4\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3})|ip6\/::1)(?:\/|$)/.exec(addr);
-  return m !== null && validOctets(m[1]);
-}
-
 function validOctets(ip4: string | undefined): boolean {
   // undefined: the /ip6/::1 branch matched
   return ip4 === undefined || ip4.split('.').every((octet) => Number(octet) <= 255);
 }
+
+// The one loopback test, shared with storage's own libp2p (storage/peers.ts).
+export { isLoopbackMultiaddr };

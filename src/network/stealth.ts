@@ -14,10 +14,9 @@
 // The key and nonce are fresh for every ephemeral key, so the nonce can be
 // derived rather than sent. A scanner does one X25519 per announcement; 255 in
 // 256 foreign announcements stop at the view tag, the rest at the tag.
-import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { CustodyError } from '../custody/errors.ts';
-import { X25519_KEY_BYTES, x25519PrivateKeyObject, x25519PublicKeyObject, x25519RawPublic, x25519Shared } from '../custody/ecies.ts';
+import { ephemeralAgreement, X25519_KEY_BYTES, x25519PrivateKeyObject, x25519PublicKeyObject, x25519RawPublic, x25519Shared } from '../custody/ecies.ts';
 
 /** One announcement as published (on the ledger or the peer network). */
 export interface StealthAnnouncement {
@@ -62,15 +61,7 @@ const EMPTY = new Uint8Array(0);
  * @throws CustodyError CUSTODY_BAD_KEY (field `recipientPublic`) when the key is not 32 bytes or is a low-order point
  */
 export function stealthAnnounce(recipientPublic: Uint8Array, payload: Uint8Array): StealthAnnouncement {
-  const recipient = x25519PublicKeyObject(recipientPublic, 'recipientPublic');
-  const ephemeral = generateKeyPairSync('x25519');
-  const ephemeralPublic = x25519RawPublic(ephemeral.privateKey);
-  let shared: Uint8Array;
-  try {
-    shared = x25519Shared(ephemeral.privateKey, recipient);
-  } catch (cause) {
-    throw new CustodyError('CUSTODY_BAD_KEY', 'low-order X25519 public key', { field: 'recipientPublic', cause });
-  }
+  const { ephemeralPublic, shared } = ephemeralAgreement(recipientPublic);
   const tag = stealthTag(shared, ephemeralPublic);
   const { key, nonce } = payloadKey(shared, ephemeralPublic, recipientPublic);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
