@@ -20,10 +20,9 @@ import { createLogger } from './log.ts';
 import { openKeyDirectory, type KeyDirectory } from './keys/directory.ts';
 import { openLocalLedger } from './ledger/local.ts';
 import type { Ledger, Proof } from './ledger/types.ts';
-import type { NodeIdentity } from './network/identity.ts';
 import type { Network } from './network/types.ts';
-import type { Registry } from './registry/types.ts';
 import { openPeerState } from './pipeline/peer-state.ts';
+import { joinNetwork, openPeerNetwork, revokeSent, type PeerNetwork, type RevokeOutcome } from './peer-node.ts';
 import { startPeers, type Peers } from './pipeline/peers.ts';
 import { createExpiryKeys, type ExpiryKeys } from './pipeline/expiry-keys.ts';
 import { createBodyCipher } from './mailstore/body-cipher.ts';
@@ -154,38 +153,6 @@ export function openStorage(paths: DataPaths, config: SealpostConfig, logger: Lo
   });
 }
 
-/** The node in the peer network (config network.enabled): identity, libp2p node, registry. */
-interface PeerNetwork {
-  identity: NodeIdentity;
-  network: Network;
-  registry: Registry;
-}
-
-async function openPeerNetwork(paths: DataPaths, config: SealpostConfig, logger: Logger): Promise<PeerNetwork> {
-  const { loadNodeIdentity, identityFiles } = await import('./network/identity.ts');
-  const { startNetwork } = await import('./network/libp2p.ts');
-  const identity = await loadNodeIdentity(identityFiles(paths.dir));
-  const settings = config.network.registry;
-  let registry: Registry;
-  if (settings.backend === 'evm') {
-    if (settings.evm.contract === '') throw new NotFoundError('registry contract', 'network.registry.evm.contract is empty: run "sealpost registry deploy" (a new network) or "sealpost registry use --contract ADDRESS"');
-    if (settings.evm.privateKeyFile === '') throw new NotFoundError('registry key', 'network.registry.evm.privateKeyFile is empty');
-    const { readPrivateKeyFile } = await import('./ledger/evm/private-key.ts');
-    const { openEvmRegistry } = await import('./registry/evm.ts');
-    registry = await openEvmRegistry({ rpcUrl: settings.evm.rpcUrl, contract: settings.evm.contract, privateKey: await readPrivateKeyFile(settings.evm.privateKeyFile) });
-  } else {
-    const { openLocalRegistry } = await import('./registry/local.ts');
-    registry = openLocalRegistry({ path: settings.path === '' ? paths.registryDb : settings.path });
-  }
-  try {
-    const network = await startNetwork({ identity, listen: config.network.listen, logger });
-    return { identity, network, registry };
-  } catch (error) {
-    await registry.close();
-    throw error;
-  }
-}
-
 /** What `sealpost verify` reads: the ledger (passive), storage and the mail store. */
 export interface ProofParts {
   ledger: Ledger;
@@ -274,76 +241,14 @@ function listenOn(server: net.Server, port: number, host: string): Promise<numbe
   });
 }
 
-/** What `sealpost revoke` did. */
-export interface RevokeOutcome {
-  cid: string;
-  /** custodians that deleted their share now */
-  deleted: number;
-  /** custodians whose share was gone already (expired, revoked) */
-  alreadyGone: number;
-  /** custodians that could not be reached or refused, with their codes */
-  failures: Record<string, string>;
-}
-
-/**
- * The sender's early revocation of an expiring message it sent (by its
- * Message-ID): every custodian is asked, with a request signed by this node,
- * to delete its share now. A running gateway does it (asked through
- * network.db); without one, this function starts the node's libp2p identity
- * for the time it takes.
- * @throws NotFoundError when this node sent no expiring message with that Message-ID, or is not in a network
- */
+/** `sealpost revoke`: peer-node.ts revokeSent on this data directory. */
 export async function revokeExpiring(options: { dataDir: string; messageId: string; logger?: Logger; waitMs?: number }): Promise<RevokeOutcome> {
   const node = await openNode({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) });
-  const closers: Array<() => Promise<void>> = [() => node.close()];
   try {
-    if (!node.config.network.enabled) throw new NotFoundError('network', 'this node is not in a network (network.enabled is false): its expiring mail has no custodians to revoke');
-    const state = openPeerState(node.paths.networkDb);
-    closers.push(async () => state.close());
-    const id = options.messageId.trim().replace(/^<|>$/g, '');
-    const sent = state.sentTicket(id);
-    if (sent === null) throw new NotFoundError('expiring message', `this node sent no expiring message with Message-ID <${id}>`);
-    // A running gateway carries it out (only one libp2p node may speak for this
-    // identity at a time); if none picks it up soon, this command does it itself.
-    state.requestRevoke(id);
-    const deadline = Date.now() + (options.waitMs ?? 5_000);
-    while (Date.now() < deadline) {
-      const outcome = state.revokeOutcome(id);
-      if (outcome !== null) {
-        const o = JSON.parse(outcome) as { error?: string } & RevokeOutcome;
-        if (o.error !== undefined) throw new SealpostError('REVOKE_FAILED', o.error);
-        return { cid: o.cid, deleted: o.deleted, alreadyGone: o.alreadyGone, failures: o.failures };
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const peer = await openPeerNetwork(node.paths, { ...node.config, network: { ...node.config.network, listen: ['/ip4/127.0.0.1/tcp/0'] } }, node.logger);
-    closers.push(async () => {
-      await peer.network.stop();
-      await peer.registry.close();
-    });
-    const { revoke } = await import('./custody/client.ts');
-    const { decodeTicket } = await import('./custody/wire.ts');
-    const result = await revoke(peer, decodeTicket(sent.ticket));
-    const outcome = { cid: sent.cid, deleted: result.deleted.length, alreadyGone: result.alreadyGone.length, failures: result.failures };
-    state.finishRevoke(id, JSON.stringify(outcome));
-    return outcome;
+    return await revokeSent(node, { messageId: options.messageId, ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }) });
   } finally {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await node.close();
   }
-}
-
-/**
- * Registers the node and its accounts' addresses, retrying while the registry
- * is unreachable (a chain node still starting): the gateway serves its own
- * accounts meanwhile.
- */
-function joinNetwork(peers: { join(): Promise<void> }, logger: Logger, attempt = 1): void {
-  peers.join().catch((error: unknown) => {
-    if (error instanceof SealpostError && error.code === 'REGISTRY_CLOSED') return; // the gateway stopped meanwhile
-    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
-    logger.warn({ err: (error as Error).message, retryInMs: delay }, 'could not join the network yet');
-    setTimeout(() => joinNetwork(peers, logger, attempt + 1), delay).unref();
-  });
 }
 
 /**

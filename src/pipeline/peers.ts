@@ -38,6 +38,8 @@ export interface RemoteRecipient {
   address: string;
   /** base64 node id of the node that claimed the address */
   nodeId: string;
+  /** that node's X25519 key (registry), which its announcements are sealed to */
+  encKey: Uint8Array;
   /** the account's armored OpenPGP public key, fetched by the claim's keyRef (CID) */
   armoredKey: string;
   fingerprint: string;
@@ -158,19 +160,19 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
   const signer = { publicKey: identity.ed25519.publicKey, sign: (m: Uint8Array) => identity.ed25519.sign(m) };
   const scanner = makeScanner(rawX25519Private(identity));
   const keyCache = new Map<string, { armored: string; fingerprint: string }>();
-  /** X25519 keys of nodes met through lookup (announce, which must not wait, needs them) */
-  const encKeys = new Map<string, Uint8Array>();
   let closed = false;
   let scanTimer: NodeJS.Timeout | null = null;
   let work: Promise<void> = Promise.resolve();
 
   const nodeOf = async (nodeId: string): Promise<NodeRecord | null> => registry.getNode(parseNodeId(nodeId));
 
-  async function connect(nodeId: string, hint: readonly string[] = []): Promise<string | null> {
+  /** The peer id to send to, connecting first when needed; null when the node cannot be reached (or is this one). */
+  async function connect(nodeId: string, known: { record?: NodeRecord | null; hint?: readonly string[] } = {}): Promise<string | null> {
     if (nodeId === self) return null;
-    if (network.connections().some((c) => c.nodeId === nodeId)) return network.connections().find((c) => c.nodeId === nodeId)?.peerId ?? null;
-    const record = await nodeOf(nodeId).catch(() => null);
-    const addrs = [...(record?.addrs ?? []), ...hint].slice(0, MAX_ADDRS * 2);
+    const open = network.connections().find((c) => c.nodeId === nodeId);
+    if (open !== undefined) return open.peerId;
+    const record = known.record !== undefined ? known.record : await nodeOf(nodeId).catch(() => null);
+    const addrs = [...(record?.addrs ?? []), ...(known.hint ?? [])].slice(0, MAX_ADDRS * 2);
     for (const addr of addrs) {
       try {
         const remote = await network.dial(addr, { timeoutMs: 3000 });
@@ -227,9 +229,11 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     if (found === null) return null;
     const nodeId = formatNodeId(found.nodeId);
     if (nodeId === self) return null; // ours: a local account (or one removed here)
+    const record = await nodeOf(nodeId);
+    if (record === null) throw new SealpostError('PEER_UNKNOWN_NODE', `<${address}>: its node is not in the registry`);
     let key = keyCache.get(`${found.fingerprint} ${found.keyRef}`);
     if (key === undefined) {
-      await connect(nodeId);
+      await connect(nodeId, { record });
       let armored: string;
       try {
         armored = new TextDecoder().decode(await storage.get(found.keyRef as Cid));
@@ -243,17 +247,18 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
       key = { armored, fingerprint: info.fingerprint };
       keyCache.set(`${found.fingerprint} ${found.keyRef}`, key);
     }
-    return { address, nodeId, armoredKey: key.armored, fingerprint: key.fingerprint };
+    return { address, nodeId, encKey: record.encKey, armoredKey: key.armored, fingerprint: key.fingerprint };
   }
 
   function announce(input: { cid: string; seq: number; recipients: readonly RemoteRecipient[]; ticket?: Uint8Array }): void {
-    const byNode = new Map<string, string[]>();
-    for (const r of input.recipients) byNode.set(r.nodeId, [...(byNode.get(r.nodeId) ?? []), r.address]);
+    const byNode = new Map<string, { encKey: Uint8Array; to: string[] }>();
+    for (const r of input.recipients) {
+      const node = byNode.get(r.nodeId) ?? { encKey: r.encKey, to: [] };
+      node.to.push(r.address);
+      byNode.set(r.nodeId, node);
+    }
     const items: Array<{ seq: number; nodeId: string; entry: string }> = [];
-    for (const [nodeId, to] of byNode) {
-      // The node's X25519 key, read from the registry by the lookup of this recipient.
-      const encKey = encKeys.get(nodeId);
-      if (encKey === undefined) throw new SealpostError('PEER_UNKNOWN_NODE', `node ${nodeId} is not in the registry`);
+    for (const [nodeId, { encKey, to }] of byNode) {
       const pointer: Pointer = {
         v: 1, to, cid: input.cid, seq: input.seq, from: self, addrs: network.addrs().slice(0, POINTER_ADDRS),
         ...(input.ticket === undefined ? {} : { k: Buffer.from(input.ticket).toString('base64') }),
@@ -265,15 +270,6 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     kick();
   }
 
-  const lookupWithKey = async (address: string): Promise<RemoteRecipient | null> => {
-    const found = await lookup(address);
-    if (found !== null && !encKeys.has(found.nodeId)) {
-      const record = await nodeOf(found.nodeId);
-      if (record === null) throw new SealpostError('PEER_UNKNOWN_NODE', `<${address}>: its node is not in the registry`);
-      encKeys.set(found.nodeId, record.encKey);
-    }
-    return found;
-  };
 
   /** Posts queued announcements to the registry and pushes them; runs one at a time. */
   function kick(): void {
@@ -325,7 +321,7 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
     log.info({ from: pointer.from, seq: pointer.seq, cid: pointer.cid, accounts: queued.length }, 'mail from another node queued');
     // Fetch the ciphertext now, in the background (and keep it: replication), so
     // that delivery finds it local instead of waiting on bitswap one message at a time.
-    void connect(pointer.from, pointer.addrs.slice(0, MAX_ADDRS))
+    void connect(pointer.from, { hint: pointer.addrs.slice(0, MAX_ADDRS) })
       .then(() => storage.pin(pointer.cid as Cid))
       .catch((error: unknown) => log.debug({ cid: pointer.cid, err: (error as Error).message }, 'prefetch failed; delivery fetches it'));
     options.onQueued(queued.map((d) => d.accountId));
@@ -399,7 +395,7 @@ export async function startPeers(options: PeersOptions): Promise<Peers & { join(
   return {
     nodeId: self,
     join,
-    lookup: lookupWithKey,
+    lookup,
     announce,
     async connect(origin) {
       await connect(origin);
