@@ -134,8 +134,11 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     const { ledger } = await setup(t, { batchSize: 1000, batchIntervalMs: 50 });
     const heard = new Promise<Batch>((resolve) => ledger.onAnchored(resolve));
     const seqs = await appendAll(ledger, 0, 2);
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no batch anchored within 10 s')), 10_000).unref());
-    const batch = await Promise.race([heard, timeout]);
+    // A ref'd timer: the ledger's own timer does not hold the process open (the
+    // gateway's servers do), so without it the test process could go idle and exit.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no batch anchored within 10 s')), 10_000); });
+    const batch = await Promise.race([heard, timeout]).finally(() => clearTimeout(timer));
     t.like(batch, { firstSeq: seqs[0], size: 2 });
     const v = await ledger.verify(await mustProve(ledger, seqs[1]!));
     t.true(v.ok);
