@@ -15,10 +15,14 @@
 //            p50/p95, plain and expiring (custody n=3 t=2) against local
 //            delivery on one node; messages/s of a burst; the stealth scan of
 //            announcements on one core (bench/peer.ts, bench/scan.ts).
+//   migrate — the same N-message mailbox in a private Dovecot copied by mbsync
+//            into a Maildir and imported by `sealpost import imap` (encrypt,
+//            store, anchor), whole processes timed: messages/s, MB/s, ratio
+//            (bench/migrate.ts).
 //
 // Options:
-//   --only PARTS        comma-separated parts to run: imap, submit, gas, peer
-//                       (default all four); `dovecot` or `sealpost` run the imap part
+//   --only PARTS        comma-separated parts to run: imap, submit, gas, peer, migrate
+//                       (default all five); `dovecot` or `sealpost` run the imap part
 //                       against that server alone. Other parts' sections of
 //                       results.md are kept.
 //   --starttls          STARTTLS on both servers (imap and submit parts)
@@ -30,6 +34,7 @@
 //   gas:    --gas-batch N (1000)  --gas-batches N (2)
 //   peer:   --peer-messages N (100)  --peer-warmup N (10)  --peer-burst N (200)
 //           --peer-burst-expiring N (100)  --scan-announcements N (20000)
+//   migrate: --migrate-messages N (10000)  --no-restore (skip the network restore)
 // Examples: npm run bench                      (builds dist/, then all parts)
 //           node bench/run.ts --only submit    (after npm run build)
 //           node bench/run.ts --only gas
@@ -44,6 +49,7 @@ import { generateCorpus } from '../test/helpers/corpus.ts';
 import type { RawImapClient } from '../test/helpers/imap-raw.ts';
 import { gasNote, gasTable, runGas } from './gas.ts';
 import { median, openSession, operations } from './ops.ts';
+import { migrateTable, restoreTable, runMigrate } from './migrate.ts';
 import { peerNote, peerTable, runPeer, scanTable } from './peer.ts';
 import { cleanupNow, dovecotTarget, memoryOf, sealpostTarget, type Target } from './servers.ts';
 import { parseSize, runSubmit, submitMemoryLine, submitTable, summarizeProfile } from './submit.ts';
@@ -75,6 +81,8 @@ const { values } = parseArgs({
     'gas-batch': { type: 'string' },
     'gas-batches': { type: 'string' },
     'peer-messages': { type: 'string' },
+    'migrate-messages': { type: 'string' },
+    'no-restore': { type: 'boolean', default: false },
     'peer-warmup': { type: 'string' },
     'peer-burst': { type: 'string' },
     'peer-burst-expiring': { type: 'string' },
@@ -82,15 +90,15 @@ const { values } = parseArgs({
   },
 });
 
-type Part = 'imap' | 'submit' | 'gas' | 'peer';
+type Part = 'imap' | 'submit' | 'gas' | 'peer' | 'migrate';
 const parts = new Set<Part>();
 let imapOnly: 'dovecot' | 'sealpost' | undefined;
-for (const word of (values.only ?? 'imap,submit,gas,peer').split(',').map((w) => w.trim())) {
-  if (word === 'imap' || word === 'submit' || word === 'gas' || word === 'peer') parts.add(word);
+for (const word of (values.only ?? 'imap,submit,gas,peer,migrate').split(',').map((w) => w.trim())) {
+  if (word === 'imap' || word === 'submit' || word === 'gas' || word === 'peer' || word === 'migrate') parts.add(word);
   else if (word === 'dovecot' || word === 'sealpost') {
     parts.add('imap');
     imapOnly = word;
-  } else throw new Error(`--only: expected imap, submit, gas, peer, dovecot or sealpost (comma-separated), got ${word}`);
+  } else throw new Error(`--only: expected imap, submit, gas, peer, migrate, dovecot or sealpost (comma-separated), got ${word}`);
 }
 
 process.once('SIGINT', () => {
@@ -310,9 +318,22 @@ async function peerPart(): Promise<void> {
   writeSection('peer', [markdownTable(delivery), '', markdownTable(scan), '', `${note}.`, '', `${result.setting}. Produced by \`npm run bench\` on ${today}.`].join('\n'));
 }
 
+// --- migrate ---------------------------------------------------------------
+
+async function migratePart(): Promise<void> {
+  const result = await runMigrate({ messages: positive('migrate-messages', values['migrate-messages'], 10_000), seed: positive('seed', values.seed, 1), restore: values['no-restore'] !== true, out: OUT, log });
+  const table = migrateTable(result);
+  const restore = restoreTable(result);
+  console.log(`\n${result.setting}\n`);
+  console.log(textTable(table));
+  if (restore !== null) console.log(`\n${textTable(restore)}`);
+  writeSection('migrate', [markdownTable(table), '', ...(restore === null ? [] : [markdownTable(restore), '']), `${result.setting}. Produced by \`npm run bench\` on ${today}.`].join('\n'));
+}
+
 fs.mkdirSync(OUT, { recursive: true });
 if (parts.has('imap')) await imapPart();
 if (parts.has('submit')) await submitPart();
 if (parts.has('gas')) await gasPart();
 if (parts.has('peer')) await peerPart();
+if (parts.has('migrate')) await migratePart();
 log(`\nWrote ${RESULTS}`);

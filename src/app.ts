@@ -12,6 +12,11 @@ import type { Authenticator } from './accounts/types.ts';
 import { defaultConfig, loadConfig, saveConfig, type PortsConfig, type SealpostConfig } from './config/config.ts';
 import { dataPaths, type DataPaths } from './config/paths.ts';
 import { createPgpPool } from './crypto/pgp-pool.ts';
+import { importRoutes } from './control/import-routes.ts';
+import { startControlServer, type ControlHandler } from './control/server.ts';
+import { createImporter } from './pipeline/import.ts';
+import { startHistory, type History } from './history-node.ts';
+import { historyRoutes } from './control/history-routes.ts';
 import { startExpiryClock, withAppendExpiry } from './pipeline/expiry.ts';
 import { generateTlsCertificate, readTlsMaterial, writeTlsMaterial, type TlsMaterial } from './crypto/tls.ts';
 import { NotAllowedError, NotFoundError, SealpostError } from './errors/index.ts';
@@ -214,6 +219,8 @@ export interface Gateway {
   /** SHA-256 fingerprint of the TLS certificate */
   tlsFingerprint: string;
   node: SealpostNode;
+  /** snapshots and replication (history-node.ts) */
+  history: History;
   /** stops listening, ends open sessions, closes the store */
   close(): Promise<void>;
 }
@@ -294,6 +301,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (pgpPool !== null) parts.push(() => pgpPool.close());
 
     const clock = options.now === undefined ? {} : { now: options.now };
+    // The control socket first: it is the data directory's lock (a second gateway
+    // or an offline import refuses), and where `sealpost import` hands in work.
+    const routes: Record<string, ControlHandler> = { '/v1/ping': async () => ({ ok: true, kind: 'gateway' }) };
+    const control = await startControlServer({ path: node.paths.controlSocket, dir: node.paths.dir, routes, logger });
+    parts.push(() => control.close());
+
     // The peer network first (its libp2p node carries storage's bitswap), closed last.
     let peerNetwork: PeerNetwork | null = null;
     if (config.network.enabled) {
@@ -359,8 +372,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(expiryKeys === undefined ? {} : { expiryKeys }),
     });
     parts.push(() => inbound.close());
+    let peerState: ReturnType<typeof openPeerState> | null = null;
     if (peerNetwork !== null) {
       const state = openPeerState(node.paths.networkDb);
+      peerState = state;
       parts.push(async () => state.close());
       const started = await startPeers({
         ...peerNetwork, storage, ledger, store: node.store, state, logger, scanIntervalMs: config.network.scanIntervalMs,
@@ -407,6 +422,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const expiryClock = startExpiryClock({ store: node.store, logger, ...clock });
     parts.push(() => expiryClock.close());
     const imapStore = withAppendExpiry(node.store);
+    const importer = createImporter({ store: node.store, keyring: node.keyring, storage, ledger, logger, ...clock, ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }) });
+    Object.assign(routes, importRoutes({ store: node.store, accounts: node.accounts, importer, kind: 'gateway' }));
+    // Keeping mail restorable: APPENDs sealed, mailbox snapshots, replicas (history-node.ts).
+    const history = await startHistory({
+      paths: node.paths, config, store: node.store, keyring: node.keyring, storage, ledger, logger, peer: peerNetwork, ...clock,
+      ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }),
+      ...(peers === null ? {} : { ticket: (cid: string) => peers?.ticket(cid) ?? null }),
+      ...(peerState === null ? {} : { scanCursor: () => peerState?.cursor() ?? null }),
+    });
+    parts.push(() => history.close());
+    Object.assign(routes, historyRoutes({ store: node.store, history }));
 
     const smtpListener = (implicitTls: boolean): Listener => {
       const server = createSubmissionServer({
@@ -449,6 +475,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ports: bound,
       tlsFingerprint: tls.fingerprint256,
       node,
+      history,
       close: () => {
         closing ??= (async () => {
           await Promise.all(opened.map((l) => l.close()));

@@ -120,6 +120,33 @@ export class AccountService implements Authenticator {
     return { account, password, generated, fingerprint: key.fingerprint };
   }
 
+  /**
+   * Creates an account around an existing OpenPGP key (`sealpost restore`):
+   * the key, protected with `keyPassphrase` in the backup, is re-protected
+   * with the client password (generated when not given).
+   * @throws ValidationError (address, name, password), AlreadyExistsError,
+   *   AuthError AUTH_FAILED (keyPassphrase does not open the key)
+   */
+  async restoreAccount(input: { address: string; name: string; publicKey: string; privateKey: string; fingerprint: string; keyPassphrase: string; password?: string }): Promise<CreatedAccount> {
+    const address = normaliseAddress(input.address);
+    const name = input.name.trim();
+    if (/[\r\n\0<>]/.test(name) || name.length > 200) throw new ValidationError('name', 'must be one line of at most 200 characters without < >');
+    if (input.password !== undefined) checkPassword(input.password);
+    if ((await this.#store.getAccount(address)) !== null) throw new AlreadyExistsError('account', `account ${address} already exists`);
+    const generated = input.password === undefined;
+    const password = input.password ?? generatePassword();
+    let privateKey: string;
+    try {
+      privateKey = await changeKeyPassphrase(input.privateKey, input.keyPassphrase, password);
+    } catch {
+      throw new AuthError('AUTH_FAILED', 'the backup passphrase does not unlock the key in the backup');
+    }
+    const passwordHash = await hashPassword(password);
+    const account = await this.#store.createAccount({ address, name, passwordHash, publicKey: input.publicKey, privateKey, fingerprint: input.fingerprint });
+    this.#log.info({ account: address, fingerprint: input.fingerprint }, 'account restored');
+    return { account, password, generated, fingerprint: input.fingerprint };
+  }
+
   listAccounts(): Promise<Account[]> {
     return this.#store.listAccounts();
   }

@@ -5,6 +5,9 @@ import { SealpostError } from '../errors/index.ts';
 import { CommandFailed, print, UsageError, type Command } from './args.ts';
 import { accountCommand } from './commands/account.ts';
 import { devnetCommand } from './commands/devnet.ts';
+import { backupCommand } from './commands/backup.ts';
+import { importCommand } from './commands/import.ts';
+import { restoreCommand } from './commands/restore.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
 import { quickstartCommand } from './commands/quickstart.ts';
@@ -15,7 +18,7 @@ import { statusCommand } from './commands/status.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { verifyCommand } from './commands/verify.ts';
 
-const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, revokeCommand, ledgerCommand, registryCommand, devnetCommand];
+const COMMANDS: Command[] = [initCommand, startCommand, accountCommand, keysCommand, statusCommand, quickstartCommand, verifyCommand, importCommand, backupCommand, restoreCommand, revokeCommand, ledgerCommand, registryCommand, devnetCommand];
 
 export const HELP = `Sealpost: a secure mail gateway for your mail client on localhost.
 

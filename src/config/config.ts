@@ -127,6 +127,10 @@ export interface NetworkConfig {
   custody: { n: number; t: number };
   /** how often the registry's announcements are scanned for mail to this node (ms) */
   scanIntervalMs: number;
+  /** peer nodes that pin each account's ciphertexts and mailbox snapshots (pipeline/replication.ts) */
+  replicas: number;
+  /** at most one mailbox snapshot per account per this many ms (pipeline/snapshots.ts) */
+  snapshotIntervalMs: number;
 }
 
 export interface SealpostConfig {
@@ -184,6 +188,8 @@ export function defaultConfig(): SealpostConfig {
       registry: { backend: 'local', path: '', evm: { rpcUrl: 'http://127.0.0.1:8545', contract: '', privateKeyFile: '' } },
       custody: { n: 5, t: 3 },
       scanIntervalMs: 1000,
+      replicas: 3,
+      snapshotIntervalMs: 120_000,
     },
   };
 }
@@ -265,6 +271,8 @@ export function validateConfig(input: unknown): SealpostConfig {
   const { n, t } = config.network.custody;
   if (t < 1 || n < t || n > 255) throw new ValidationError('network.custody', 'needs 1 <= t <= n <= 255');
   if (config.network.scanIntervalMs < 50) throw new ValidationError('network.scanIntervalMs', 'must be at least 50');
+  if (!Number.isInteger(config.network.replicas) || config.network.replicas < 1 || config.network.replicas > 64) throw new ValidationError('network.replicas', 'must be an integer from 1 to 64');
+  if (config.network.snapshotIntervalMs < 1000) throw new ValidationError('network.snapshotIntervalMs', 'must be at least 1000');
   if (config.limits.maxMessageSize < 1024) throw new ValidationError('limits.maxMessageSize', 'must be at least 1024');
   return config;
 }

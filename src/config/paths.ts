@@ -1,6 +1,7 @@
 // Where Sealpost keeps its data: the data directory and the files in it.
 // Resolution order: --data-dir flag, SEALPOST_HOME, $XDG_DATA_HOME/sealpost,
 // ~/.local/share/sealpost (XDG Base Directory Specification defaults).
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -44,6 +45,22 @@ export interface DataPaths {
   custodyDb: string;
   /** the peer network's state: announcement scan cursor, messages sent to other nodes (network/) */
   networkDb: string;
+  /** what this node holds as a replica for other nodes' accounts (replica/store.ts) */
+  replicaDb: string;
+  /** the mailbox snapshots this node took of its accounts (snapshot/state.ts) */
+  snapshotsDb: string;
+  /** the Unix socket where the process that owns the data directory (gateway or offline import) takes work (control/) */
+  controlSocket: string;
+}
+
+/** Longest socket path we use: sockaddr_un.sun_path is 108 bytes on Linux, 104 on the BSDs. */
+const MAX_SOCKET_PATH = 100;
+
+/** DIR/control.sock, or (when that is too long for a socket) a per-directory name in the temp dir. */
+export function controlSocketPath(dir: string): string {
+  const inside = path.join(dir, 'control.sock');
+  if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH) return inside;
+  return path.join(os.tmpdir(), `sealpost-${createHash('sha256').update(dir).digest('hex').slice(0, 24)}.sock`);
 }
 
 export function dataPaths(dir: string): DataPaths {
@@ -64,5 +81,8 @@ export function dataPaths(dir: string): DataPaths {
     registryDb: path.join(dir, 'registry.db'),
     custodyDb: path.join(dir, 'custody.db'),
     networkDb: path.join(dir, 'network.db'),
+    snapshotsDb: path.join(dir, 'snapshots.db'),
+    replicaDb: path.join(dir, 'replica.db'),
+    controlSocket: controlSocketPath(dir),
   };
 }

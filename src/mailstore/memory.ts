@@ -12,10 +12,11 @@ import {
   type Account, type AccountId, type AccountSecrets, type AppendInput, type AppendResult, type ChangesSince,
   type CopyResult, type Delivery, type FlagMode, type MailboxId, type MailboxInfo, type MailboxListener, type MailboxStatus,
   type MailStore, type MessageFields, type MessageSummary, type MessageRecord, type MessageState, type ModSeq, type SpecialUse,
-  type StoreFlagsResult, type Uid, type UidValidity,
+  type StoreFlagsResult, type Uid, type UidValidity, type SealedRef, type MessageRef,
 } from './types.ts';
+import { checkSealed, checkSource } from './imports.ts';
 
-interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode; summary: MessageSummary; searchHeader: string }
+interface Body { data: Uint8Array; header: Uint8Array; structure: MimeNode; summary: MessageSummary; searchHeader: string; sealed: SealedRef | null }
 interface Msg { uid: Uid; body: Body; flags: string[]; modSeq: ModSeq; internalDate: Date; expires: number | null }
 interface Box {
   info: MailboxInfo;
@@ -88,6 +89,13 @@ export function createMemoryMailStore(): MailStore {
     boxes.set(info.id, b);
     return b;
   };
+  /** the body an append stores: prepared once, with where it is sealed */
+  const newBody = (input: AppendInput): Body => {
+    checkSealed(input.sealed);
+    return { ...prepareMessage(input.raw), sealed: input.sealed === undefined ? null : { ...input.sealed } };
+  };
+  /** account id -> imported source ids */
+  const imported = new Map<AccountId, Set<string>>();
   const insert = (b: Box, body: Body, flags: string[], internalDate: Date, modSeq: ModSeq, expires: number | null = null): Uid => {
     const uid = b.info.uidNext;
     b.messages.set(uid, { uid, body, flags, modSeq, internalDate, expires });
@@ -266,7 +274,7 @@ export function createMemoryMailStore(): MailStore {
     async append(id, input: AppendInput): Promise<AppendResult> {
       const b = box(id);
       const flags = normalizeFlags(input.flags ?? []);
-      const uid = insert(b, prepareMessage(input.raw), flags, new Date(input.internalDate ?? Date.now()), bump(b), input.expires ?? null);
+      const uid = insert(b, newBody(input), flags, new Date(input.internalDate ?? Date.now()), bump(b), input.expires ?? null);
       notify([id]);
       return { uidValidity: b.info.uidValidity, uid };
     },
@@ -357,8 +365,7 @@ export function createMemoryMailStore(): MailStore {
       const d = pendingDelivery(deliveryId);
       const b = box(mailboxId);
       if (b.info.accountId !== d.accountId) throw new NotAllowedError(`delivery ${deliveryId} is for another account than mailbox ${mailboxId}`);
-      const message = prepareMessage(input.raw);
-      const uid = insert(b, message, normalizeFlags(input.flags ?? []), new Date(input.internalDate ?? Date.now()), bump(b), input.expires ?? null);
+      const uid = insert(b, newBody(input), normalizeFlags(input.flags ?? []), new Date(input.internalDate ?? Date.now()), bump(b), input.expires ?? null);
       Object.assign(d, { state: 'delivered', mailboxId, uid });
       notify([mailboxId]);
       return { uidValidity: b.info.uidValidity, uid };
@@ -401,6 +408,58 @@ export function createMemoryMailStore(): MailStore {
     },
     async sentExpiry(accountId, messageId) {
       return sentExpiries.get(accountId)?.get(messageId) ?? null;
+    },
+
+    async importMessages(id, items) {
+      const b = box(id);
+      for (const item of items) checkSource(item.source);
+      const bodies = items.map(newBody); // validates all before any is appended, like the transaction
+      let sources = imported.get(b.info.accountId);
+      if (!sources) imported.set(b.info.accountId, (sources = new Set()));
+      const known = sources;
+      const fresh = items.map((item) => {
+        if (known.has(item.source)) return false;
+        known.add(item.source);
+        return true;
+      });
+      if (!fresh.some(Boolean)) return items.map(() => null);
+      const modSeq = bump(b);
+      const results = items.map((item, i) => fresh[i]
+        ? { uidValidity: b.info.uidValidity, uid: insert(b, bodies[i] as Body, normalizeFlags(item.flags ?? []), new Date(item.internalDate ?? Date.now()), modSeq, item.expires ?? null) }
+        : null);
+      notify([id]);
+      return results;
+    },
+    async importedSources(accountId, sources) {
+      const known = imported.get(accountId);
+      return new Set(sources.filter((s) => known?.has(s) === true));
+    },
+    async unsealedMessages(accountId, limit) {
+      checkLimit(limit);
+      /** body -> its first message, and whether any copy of it expires */
+      const found = new Map<Body, { mailboxId: MailboxId; uid: Uid; expires: boolean }>();
+      for (const b of boxes.values()) {
+        if (b.info.accountId !== accountId) continue;
+        for (const m of b.messages.values()) {
+          if (m.body.sealed !== null) continue;
+          const seen = found.get(m.body);
+          if (seen === undefined) found.set(m.body, { mailboxId: b.info.id, uid: m.uid, expires: m.expires !== null });
+          else seen.expires ||= m.expires !== null;
+        }
+      }
+      return [...found.values()].filter((f) => !f.expires).slice(0, limit).map(({ mailboxId, uid }) => ({ mailboxId, uid }));
+    },
+    async setSealed(id, uid, sealed) {
+      checkSealed(sealed);
+      const m = box(id).messages.get(uid);
+      if (!m) throw new NotFoundError('message');
+      m.body.sealed = { ...sealed };
+    },
+    async messageRefs(id): Promise<MessageRef[]> {
+      return [...box(id).messages.values()].map((m) => ({
+        ...state(m), internalDate: new Date(m.internalDate), size: m.body.data.byteLength, expires: m.expires,
+        sealed: m.body.sealed === null ? null : { ...m.body.sealed },
+      }));
     },
 
     async close() {

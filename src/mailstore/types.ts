@@ -128,6 +128,33 @@ export interface AppendInput {
   /** when the message expires (ms since the epoch): expireMessages then removes
    *  it, and every copy COPY/MOVE made of it, from every mailbox */
   expires?: number | null;
+  /** where the message is kept sealed in storage (see SealedRef); absent: not yet */
+  sealed?: SealedRef;
+}
+
+/**
+ * Where a message's bytes are kept encrypted in storage, so that a restore can
+ * rebuild the mail store from storage alone: `cid` names the OpenPGP
+ * ciphertext whose plaintext is the stored message from byte `offset` on. The
+ * bytes before `offset` are the X-Sealpost-* fields pipeline/view.ts put in
+ * front of a delivered message (0 for imports and a client's APPEND).
+ */
+export interface SealedRef {
+  cid: string;
+  offset: number;
+}
+
+/** A message from a migration source (migrate/): appended once per source id. */
+export interface ImportInput extends AppendInput {
+  /** the source's stable id of the message (migrate/types.ts SourceMessage.sourceId) */
+  source: string;
+}
+
+/** What a snapshot records of a message (snapshot/): its place, state and where it is sealed. */
+export interface MessageRef extends MessageMeta {
+  expires: number | null;
+  /** null while the message is not sealed in storage yet */
+  sealed: SealedRef | null;
 }
 
 export interface AppendResult {
@@ -300,6 +327,26 @@ export interface MailStore {
   rememberSentExpiry(accountId: AccountId, messageId: string, expires: number): Promise<void>;
   /** the expiry remembered for a message this account sent, or null */
   sentExpiry(accountId: AccountId, messageId: string): Promise<number | null>;
+
+  // Migration (migrate/, pipeline/import.ts) and restore (DESIGN.md "restore/").
+  /** Appends each message whose `source` this account has not imported before,
+   *  and records its source, all in ONE transaction (an interrupted import run
+   *  again never duplicates). Returns, per item, its result or null when it
+   *  was imported already (even if since expunged: an import does not resurrect).
+   *  @throws NotFoundError (mailbox), ValidationError (source empty or over 2,048 characters) */
+  importMessages(id: MailboxId, items: readonly ImportInput[]): Promise<Array<AppendResult | null>>;
+  /** the ones of these source ids this account has imported already */
+  importedSources(accountId: AccountId, sources: readonly string[]): Promise<Set<string>>;
+  /** Messages of the account whose bytes are not sealed in storage yet (a
+   *  client's APPEND, a placeholder) and that do not expire (an expiring
+   *  message must never gain a copy that outlives it), one per stored body
+   *  (copies share it), at most `limit`. */
+  unsealedMessages(accountId: AccountId, limit: number): Promise<Array<{ mailboxId: MailboxId; uid: Uid }>>;
+  /** Records where the message is sealed (every copy sharing its body too).
+   *  @throws NotFoundError (no such message) */
+  setSealed(id: MailboxId, uid: Uid, sealed: SealedRef): Promise<void>;
+  /** every message of the mailbox, ascending UID, with what a snapshot needs */
+  messageRefs(id: MailboxId): Promise<MessageRef[]>;
 
   close(): Promise<void>;
 }

@@ -15,7 +15,20 @@ export type MigrateErrorCode =
   /** one message is larger than `maxMessageSize` */
   | 'MIGRATE_TOO_LARGE'
   /** the file exists but cannot be read (permissions, a directory, I/O error) */
-  | 'MIGRATE_UNREADABLE';
+  | 'MIGRATE_UNREADABLE'
+  // IMAP sources (imap-source.ts): `file` is the IMAP URL (RFC 5092) concerned,
+  // imap://USER@HOST:PORT for the server, and never holds the password. They also
+  // use MIGRATE_NOT_FOUND (a folder gone), MIGRATE_UNREADABLE (a folder or message
+  // the server refuses to give) and MIGRATE_TOO_LARGE.
+  /** the IMAP server cannot be reached (refused, timed out, unknown host, connection lost) */
+  | 'MIGRATE_CONNECT_FAILED'
+  /** TLS failed: handshake, an untrusted or mismatched certificate, or STARTTLS not offered */
+  | 'MIGRATE_TLS_FAILED'
+  /** the IMAP server refused the user name or password */
+  | 'MIGRATE_AUTH_FAILED'
+  /** a folder's UIDVALIDITY is not the one listed (the folder was recreated): its
+   *  message ids no longer hold, so list the folders again */
+  | 'MIGRATE_SOURCE_CHANGED';
 
 export class MigrateError extends SealpostError {
   declare readonly code: MigrateErrorCode;

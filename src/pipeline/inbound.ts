@@ -21,7 +21,7 @@ import { decryptMessage } from '../crypto/pgp.ts';
 import { SealpostError } from '../errors/index.ts';
 import type { KeyDirectory } from '../keys/directory.ts';
 import type { Ledger, Proof } from '../ledger/types.ts';
-import type { Account, AccountId, Delivery, MailStore } from '../mailstore/types.ts';
+import type { Account, AccountId, Delivery, MailStore, SealedRef } from '../mailstore/types.ts';
 import type { BlockStorage, Cid } from '../storage/types.ts';
 import { headerFields, headerValue } from './message.ts';
 import type { ExpiryKeys } from './expiry-keys.ts';
@@ -71,7 +71,7 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
   let closed = false;
 
   /** The view to deliver and its INTERNALDATE (the acceptance time), or null when it must wait. */
-  async function readable(delivery: Delivery, account: Account): Promise<{ raw: Uint8Array; time: number; expires: number | null } | 'expired' | null> {
+  async function readable(delivery: Delivery, account: Account): Promise<{ raw: Uint8Array; time: number; expires: number | null; sealed?: SealedRef } | 'expired' | null> {
     let proof: Proof | null;
     let invalid: string | null = null;
     if (delivery.origin === null) {
@@ -85,8 +85,10 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
     // Expired while it waited (recipient not logged in): never decrypted, never shown.
     const { expires } = proof.record;
     if (expires !== null && expires <= now()) return 'expired';
-    const raw = invalid === null ? await view(delivery, account, proof) : placeholder(delivery, account, proof, invalid);
-    return raw === null ? null : { raw, time: proof.record.time, expires };
+    if (invalid !== null) return { raw: placeholder(delivery, account, proof, invalid), time: proof.record.time, expires };
+    const opened = await view(delivery, account, proof);
+    if (opened === null) return null;
+    return opened instanceof Uint8Array ? { raw: opened, time: proof.record.time, expires } : { ...opened, time: proof.record.time, expires };
   }
 
   /**
@@ -109,7 +111,8 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
     return placeholderMessage({ cid: delivery.cid, reason, seq: delivery.seq, time: proof.record.time, hostname });
   }
 
-  async function view(delivery: Delivery, account: Account, proof: Proof): Promise<Uint8Array | null> {
+  /** The message as the recipient sees it, with where it is sealed (its plaintext follows our header); a placeholder on failure. */
+  async function view(delivery: Delivery, account: Account, proof: Proof): Promise<{ raw: Uint8Array; sealed: SealedRef } | Uint8Array | null> {
     const key = keyring.privateKey(account.id);
     if (key === null) return null;
     const fail = (reason: string): Uint8Array => placeholder(delivery, account, proof, reason);
@@ -161,8 +164,8 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
       signer = (await directory.findByKeyId(plain.signature.keyId))?.address ?? null;
     }
     if (options.autocrypt) await learn(plain.data);
-    const header = viewHeader({ cid: delivery.cid, signature: signatureText(plain.signature, signer), anchor: anchorText(proof) });
-    return Buffer.concat([Buffer.from(header, 'utf8'), plain.data]);
+    const header = Buffer.from(viewHeader({ cid: delivery.cid, signature: signatureText(plain.signature, signer), anchor: anchorText(proof) }), 'utf8');
+    return { raw: Buffer.concat([header, plain.data]), sealed: { cid: delivery.cid, offset: header.byteLength } };
   }
 
   /** Imports the key the registry names for the message's From address; true when one was imported. */
@@ -210,7 +213,9 @@ export function createInboundPipeline(options: InboundOptions): InboundPipeline 
           await store.failDelivery(delivery.id, 'expired before the recipient logged in');
           log.info({ account: account.address, cid: delivery.cid, seq: delivery.seq }, 'expired before delivery');
         } else {
-          await store.deliver(delivery.id, inbox.id, { raw: ready.raw, flags: [], internalDate: new Date(ready.time), expires: ready.expires });
+          await store.deliver(delivery.id, inbox.id, {
+            raw: ready.raw, flags: [], internalDate: new Date(ready.time), expires: ready.expires, ...(ready.sealed === undefined ? {} : { sealed: ready.sealed }),
+          });
         }
         progressed++;
       }

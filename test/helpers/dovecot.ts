@@ -42,6 +42,14 @@ export interface StartDovecotOptions {
   tls?: boolean;
   /** messages to put in each user's INBOX before the server starts */
   maildirs?: Readonly<Record<string, readonly MaildirMessage[]>>;
+  /** RFC 6154 special-use attributes LIST reports, by mailbox name ({ Sent: '\\Sent' });
+   *  the mailboxes are not created (a client creates them). Default none. */
+  specialUse?: Readonly<Record<string, string>>;
+  /** how often (seconds) Dovecot checks an IDLEing mailbox when inotify does not wake it
+   *  (mailbox_idle_check_interval); Dovecot's default, 30, when absent */
+  idleCheckSeconds?: number;
+  /** mail_fsync = never: APPEND-heavy fixtures run several times faster; a test server needs no durability */
+  noFsync?: boolean;
 }
 
 /** True when Debian's dovecot-imapd is installed. Tests must fail, not skip, without it. */
@@ -95,7 +103,7 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const configFile = path.join(dir, 'dovecot.conf');
-    fs.writeFileSync(configFile, dovecotConfig(dir, port, caFile !== undefined));
+    fs.writeFileSync(configFile, dovecotConfig(dir, port, caFile !== undefined, options));
     fs.rmSync(path.join(dir, 'dovecot.log'), { force: true });
     const child = spawn(DOVECOT_BIN, ['-F', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -138,11 +146,19 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
   throw lastError;
 }
 
-function dovecotConfig(dir: string, port: number, withTls: boolean): string {
+function dovecotConfig(dir: string, port: number, withTls: boolean, options: StartDovecotOptions): string {
   // ssl = yes (not required) keeps plaintext LOGIN allowed, so both security modes can be tested.
   const ssl = withTls
     ? `ssl = yes\nssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem\nssl_dh = </usr/share/dovecot/dh.pem\n`
     : 'ssl = no\n';
+  const specialUse = Object.entries(options.specialUse ?? {})
+    .map(([name, use]) => {
+      if (/["\\\r\n{}]/.test(name) || !/^\\[A-Za-z]+$/.test(use)) throw new Error(`specialUse: unsupported entry ${JSON.stringify(name)}: ${use}`);
+      return `  mailbox "${name}" {\n    special_use = ${use}\n  }\n`;
+    })
+    .join('');
+  const idleCheck = (options.idleCheckSeconds === undefined ? '' : `mailbox_idle_check_interval = ${Math.max(1, Math.round(options.idleCheckSeconds))} secs\n`) +
+    (options.noFsync === true ? 'mail_fsync = never\n' : '');
   return `# private test config written by test/helpers/dovecot.ts
 protocols = imap
 listen = 127.0.0.1
@@ -155,7 +171,7 @@ auth_mechanisms = plain login
 # tests try wrong passwords on purpose: do not make them wait
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
-first_valid_uid = ${MAIL_UID}
+${idleCheck}first_valid_uid = ${MAIL_UID}
 first_valid_gid = ${MAIL_GID}
 passdb {
   driver = passwd-file
@@ -170,7 +186,7 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = /
-}
+${specialUse}}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1

@@ -142,6 +142,11 @@ export function createFakeStore(options: { appendDelayMs?: number } = {}): FakeS
       return null; // nothing here expires
     },
     rememberSentExpiry: notImplemented,
+    importMessages: notImplemented,
+    importedSources: notImplemented,
+    unsealedMessages: notImplemented,
+    setSealed: notImplemented,
+    messageRefs: notImplemented,
     async sentExpiry() {
       return null;
     },

@@ -589,4 +589,52 @@ export function runMailStoreContract(name: string, makeStore: () => Promise<Mail
     t.is((await store.pendingDeliveries(account.id, 10)).length, 2);
     t.is(await codeOf(store.enqueueDeliveries([{ accountId: account.id, cid: 'bafyX', seq: 1, messageId: null, origin: 'not a node id' }])), 'INVALID');
   });
+
+  test(`${name}: imports append once per source, keep flags, date and where they are sealed`, async (t) => {
+    const { store, account, inbox } = await setup(t);
+    const other = await store.createAccount({ address: 'bob@example.test', name: 'Bob', ...SECRETS });
+    const date = new Date('2011-03-04T05:06:07Z');
+    const first = await store.importMessages(inbox.id, [
+      { raw: message('a'), source: 'src:1', flags: ['\\Seen', '$Label1'], internalDate: date, sealed: { cid: 'bafyA', offset: 0 } },
+      { raw: message('b'), source: 'src:2' },
+      { raw: message('b again'), source: 'src:2' },
+    ]);
+    t.deepEqual(first.map((r) => r?.uid ?? null), [1, 2, null], 'a source twice in one call is imported once');
+    const again = await store.importMessages(inbox.id, [{ raw: message('a'), source: 'src:1' }, { raw: message('c'), source: 'src:3' }]);
+    t.deepEqual(again.map((r) => r?.uid ?? null), [null, 3]);
+    t.deepEqual([...(await store.importedSources(account.id, ['src:1', 'src:3', 'src:9']))].sort(), ['src:1', 'src:3']);
+    t.is((await store.importedSources(other.id, ['src:1'])).size, 0, 'per account');
+    const [ref] = await store.messageRefs(inbox.id);
+    t.deepEqual(ref?.flags.sort(), ['$Label1', '\\Seen']);
+    t.is(ref?.internalDate.getTime(), date.getTime());
+    t.deepEqual(ref?.sealed, { cid: 'bafyA', offset: 0 });
+    // Expunged, it stays imported: running the import again does not bring it back.
+    await store.storeFlags(inbox.id, uids(1), 'add', ['\\Deleted']);
+    await store.expunge(inbox.id);
+    t.deepEqual((await store.importMessages(inbox.id, [{ raw: message('a'), source: 'src:1' }])).map((r) => r?.uid ?? null), [null]);
+    t.is(await codeOf(store.importMessages(inbox.id, [{ raw: message('x'), source: '' }])), 'INVALID');
+    t.is(await codeOf(store.importMessages(inbox.id, [{ raw: message('x'), source: 'ok', sealed: { cid: 'bafy', offset: -1 } }])), 'INVALID');
+    t.is((await store.status(inbox.id)).messages, 2, 'a refused batch appends nothing');
+  });
+
+  test(`${name}: unsealed messages are listed once per body until sealed, never expiring ones`, async (t) => {
+    const { store, account, inbox } = await setup(t);
+    const archive = await store.getMailbox(account.id, 'Archive');
+    if (!archive) throw new Error('no Archive');
+    const [u1, u2] = await fill(store, inbox.id, 2);
+    await store.append(inbox.id, { raw: message('sealed'), sealed: { cid: 'bafyS', offset: 12 } });
+    await store.append(inbox.id, { raw: message('expiring'), expires: Date.now() + 3_600_000 });
+    await store.copy(inbox.id, uids(u1 as number), archive.id);
+    const listed = await store.unsealedMessages(account.id, 10);
+    t.deepEqual(listed.map((m) => [m.mailboxId, m.uid]).sort(), [[inbox.id, u1], [inbox.id, u2]], 'a copy shares its body; sealed and expiring ones are not listed');
+    t.is((await store.unsealedMessages(account.id, 1)).length, 1);
+    await store.setSealed(inbox.id, u1 as Uid, { cid: 'bafy1', offset: 0 });
+    t.deepEqual((await store.unsealedMessages(account.id, 10)).map((m) => m.uid), [u2]);
+    const [copied] = await store.messageRefs(archive.id);
+    t.deepEqual(copied?.sealed, { cid: 'bafy1', offset: 0 }, 'the copy is sealed with its original');
+    const refs = await store.messageRefs(inbox.id);
+    t.deepEqual(refs.map((r) => r.sealed?.cid ?? null), ['bafy1', null, 'bafyS', null]);
+    t.deepEqual(refs.map((r) => r.expires !== null), [false, false, false, true]);
+    t.is(await codeOf(store.setSealed(inbox.id, 999 as Uid, { cid: 'bafy', offset: 0 })), 'NOT_FOUND');
+  });
 }

@@ -2,7 +2,9 @@
 // counts, and whether a gateway is running on it.
 import fs from 'node:fs/promises';
 import { openNode } from '../../app.ts';
-import { dataPaths } from '../../config/paths.ts';
+import { dataPaths, type DataPaths } from '../../config/paths.ts';
+import { connectControl } from '../../control/client.ts';
+import { openSnapshotState } from '../../snapshot/state.ts';
 import { readTlsMaterial } from '../../crypto/tls.ts';
 import { openRecordLog } from '../../ledger/log.ts';
 import { portsLine } from '../output.ts';
@@ -33,6 +35,43 @@ function ledgerLine(file: string, backend: string, contract: string): string {
   } finally {
     log.close();
   }
+}
+
+interface HistoryStatus {
+  snapshot: { seq: number; takenAt: number; messages: number } | null;
+  copies: { replicas: Array<{ node: string; held: number; pointer: { seq: number } | null }>; unreachable: Array<{ node: string; code: string }> } | null;
+}
+
+/** The account's latest snapshot and, in a network, how many replicas hold its data (asked of the running gateway). */
+async function historyLine(paths: DataPaths, address: string, network: boolean): Promise<string> {
+  let status: HistoryStatus | null = null;
+  const client = await connectControl(paths.controlSocket).catch(() => null);
+  if (client !== null) {
+    try {
+      status = await client.call<HistoryStatus>('/v1/history/status', { account: address });
+    } catch {
+      status = null;
+    } finally {
+      client.close();
+    }
+  }
+  if (status === null) {
+    const state = openSnapshotState(paths.snapshotsDb);
+    try {
+      status = { snapshot: state.latest(address), copies: null };
+    } finally {
+      state.close();
+    }
+  }
+  const snap = status.snapshot === null
+    ? 'no mailbox snapshot yet (taken while the account is logged in)'
+    : `snapshot ${status.snapshot.seq} of ${new Date(status.snapshot.takenAt).toISOString()} (${status.snapshot.messages} messages)`;
+  if (!network) return `${snap}; copies: this machine only (not in a network: back up the data directory)`;
+  if (status.copies === null) return `${snap}; copies: unknown while the gateway is not running`;
+  const full = status.copies.replicas.filter((r) => r.pointer !== null && r.pointer.seq === status.snapshot?.seq);
+  const detail = status.copies.replicas.map((r) => `${r.node.slice(0, 8)}… ${r.held} objects${r.pointer === null ? ', no snapshot' : `, snapshot ${r.pointer.seq}`}`);
+  for (const u of status.copies.unreachable) detail.push(`${u.node.slice(0, 8)}… unreachable (${u.code})`);
+  return `${snap}; copies: this node + ${full.length} replica${full.length === 1 ? '' : 's'} with the latest snapshot [${detail.join('; ')}]`;
 }
 
 export const statusCommand: Command = {
@@ -73,6 +112,7 @@ export const statusCommand: Command = {
         print(`    ${counts.join(', ')}`);
         const waiting = (await node.store.pendingDeliveries(account.id, 10_000)).length;
         if (waiting > 0) print(`    ${waiting} message${waiting === 1 ? '' : 's'} waiting to be decrypted into INBOX (at this account's next login)`);
+        print(`    ${await historyLine(node.paths, account.address, node.config.network.enabled)}`);
       }
       print(ledgerLine(node.paths.ledgerDb, node.config.ledger.backend, node.config.ledger.evm.contract));
     } finally {

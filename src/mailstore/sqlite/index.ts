@@ -11,11 +11,13 @@ import { normalizeFlags } from '../flags.ts';
 import { canonicalMailboxName, compareMailboxNames } from '../names.ts';
 import type { BodyCipher } from '../body-cipher.ts';
 import { checkLimit } from '../deliveries.ts';
+import { checkSealed, checkSource } from '../imports.ts';
 import { prepareMessage } from '../prepare.ts';
-import type { AccountId, AppendInput, MailboxId, MailboxInfo, MailStore, SpecialUse, Uid } from '../types.ts';
+import type { AccountId, AppendInput, ImportInput, MailboxId, MailboxInfo, MailStore, SpecialUse, Uid } from '../types.ts';
 import { Db } from './db.ts';
 import * as queue from './deliveries.ts';
 import * as boxes from './mailboxes.ts';
+import * as imports from './imports.ts';
 import * as msgs from './messages.ts';
 import { Notifier } from './notify.ts';
 import { configure, migrate } from './schema.ts';
@@ -60,12 +62,16 @@ function createStore(db: Db, cipher: BodyCipher | null): SqliteMailStore {
     return result;
   };
   const prepareAll = (inputs: readonly AppendInput[]) =>
-    inputs.map((input) => ({
-      flags: normalizeFlags(input.flags ?? []),
-      message: prepareMessage(input.raw),
-      internalDate: new Date(input.internalDate ?? Date.now()),
-      expires: input.expires ?? null,
-    }));
+    inputs.map((input) => {
+      checkSealed(input.sealed);
+      return {
+        flags: normalizeFlags(input.flags ?? []),
+        message: prepareMessage(input.raw),
+        internalDate: new Date(input.internalDate ?? Date.now()),
+        expires: input.expires ?? null,
+        sealed: input.sealed ?? null,
+      };
+    });
 
   return {
     db: db.raw,
@@ -230,6 +236,24 @@ function createStore(db: Db, cipher: BodyCipher | null): SqliteMailStore {
     },
     async sentExpiry(accountId, messageId) {
       return db.get<{ expires: number }>('SELECT expires FROM sent_expiry WHERE account_id = ? AND message_id = ?', accountId, messageId)?.expires ?? null;
+    },
+    async importMessages(id, items) {
+      for (const item of items) checkSource(item.source);
+      const prepared = prepareAll(items).map((p, i) => ({ ...p, source: (items[i] as ImportInput).source }));
+      return write((r) => (r.some((x) => x !== null) ? [id] : []), () => imports.importPrepared(db, id, prepared, cipher));
+    },
+    async importedSources(accountId, sources) {
+      return imports.importedSources(db, accountId, sources);
+    },
+    async unsealedMessages(accountId, limit) {
+      checkLimit(limit);
+      return msgs.unsealedMessages(db, accountId, limit);
+    },
+    async setSealed(id, uid, sealed) {
+      db.tx(() => msgs.setSealed(db, id, uid, sealed));
+    },
+    async messageRefs(id) {
+      return msgs.messageRefs(db, id);
     },
     async close() {
       notifier.close();

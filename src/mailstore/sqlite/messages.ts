@@ -14,7 +14,7 @@ import type { MimeNode } from '../../mime/types.ts';
 import { applyFlags } from '../flags.ts';
 import type { PreparedMessage } from '../prepare.ts';
 import type { BodyCipher } from '../body-cipher.ts';
-import type { AccountId, ChangesSince, CopyResult, FlagMode, MailboxId, MessageFields, MessageRecord, MessageState, ModSeq, StoreFlagsResult, Uid, UidValidity } from '../types.ts';
+import type { AccountId, ChangesSince, MessageRef, SealedRef, CopyResult, FlagMode, MailboxId, MessageFields, MessageRecord, MessageState, ModSeq, StoreFlagsResult, Uid, UidValidity } from '../types.ts';
 import type { Db } from './db.ts';
 import { mailboxRow } from './mailboxes.ts';
 
@@ -108,21 +108,31 @@ export function recentCount(db: Db, id: MailboxId, firstRecent: number): number 
   return db.get<{ n: number }>(SQL.recent, id, firstRecent)?.n ?? 0;
 }
 
+/** What appendPrepared takes: a message prepared once (prepare.ts) with its state. */
+export interface PreparedAppend {
+  message: PreparedMessage;
+  flags: string[];
+  internalDate: Date;
+  expires: number | null;
+  sealed: SealedRef | null;
+}
+
 /** Appends already-prepared messages; they share one new MODSEQ. With a
  *  cipher, the `data` column holds the sealed message (size stays the clear size). */
 export function appendPrepared(
-  db: Db, id: MailboxId, items: ReadonlyArray<{ message: PreparedMessage; flags: string[]; internalDate: Date; expires: number | null }>, cipher: BodyCipher | null,
+  db: Db, id: MailboxId, items: ReadonlyArray<PreparedAppend>, cipher: BodyCipher | null,
 ): { uids: Uid[]; uidValidity: UidValidity } {
   const box = mailboxRow(db, id);
   const accountId = box.account_id as AccountId;
   const modSeq = box.highest_modseq + 1;
   let uid = box.uid_next;
   const uids: Uid[] = [];
-  for (const { message, flags, internalDate, expires } of items) {
+  for (const { message, flags, internalDate, expires, sealed } of items) {
     const { data, header, structure, summary, searchHeader } = message;
     const { lastInsertRowid: bodyId } = db.run(
-      'INSERT INTO bodies (data, header, structure, envelope, bodystructure, search_header, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO bodies (data, header, structure, envelope, bodystructure, search_header, size, sealed_cid, sealed_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       cipher ? cipher.seal(accountId, data) : data, header, JSON.stringify(structure), summary.envelope, summary.bodyStructure, searchHeader, data.byteLength,
+      sealed?.cid ?? null, sealed?.offset ?? 0,
     );
     insertMessage(db, id, uid, bodyId, flags, internalDate.getTime(), modSeq, data.byteLength, expires);
     uids.push(uid++ as Uid);
@@ -231,4 +241,35 @@ export function expireMessages(db: Db, now: number): { touched: MailboxId[]; cou
   for (const [id, uids] of byBox) removeMessages(db, id, uids);
   db.run('DELETE FROM sent_expiry WHERE expires <= ?', now);
   return { touched: [...byBox.keys()], count: due.length };
+}
+
+/** One message per unsealed body of the account that does not expire (mailstore/types.ts unsealedMessages). */
+export function unsealedMessages(db: Db, accountId: AccountId, limit: number): Array<{ mailboxId: MailboxId; uid: Uid }> {
+  // The lowest (mailbox, uid) holding each body, as one integer (UIDs are 32-bit).
+  return db.all<{ k: number }>(
+    `SELECT min(m.mailbox_id * 4294967296 + m.uid) AS k FROM bodies AS b INDEXED BY bodies_unsealed
+       JOIN messages AS m ON m.body_id = b.id JOIN mailboxes AS x ON x.id = m.mailbox_id
+       WHERE b.sealed_cid IS NULL AND x.account_id = ?
+       GROUP BY b.id HAVING max(m.expires IS NOT NULL) = 0 ORDER BY b.id LIMIT ?`,
+    accountId, limit,
+  ).map(({ k }) => ({ mailboxId: Math.floor(k / 4294967296) as MailboxId, uid: (k % 4294967296) as Uid }));
+}
+
+/** Records where the message's body is sealed; copies share the body row, so they follow. */
+export function setSealed(db: Db, id: MailboxId, uid: Uid, sealed: SealedRef): void {
+  const row = db.get<{ body_id: number }>('SELECT body_id FROM messages WHERE mailbox_id = ? AND uid = ?', id, uid);
+  if (!row) throw new NotFoundError('message');
+  db.run('UPDATE bodies SET sealed_cid = ?, sealed_offset = ? WHERE id = ?', sealed.cid, sealed.offset, row.body_id);
+}
+
+export function messageRefs(db: Db, id: MailboxId): MessageRef[] {
+  mailboxRow(db, id);
+  return db.all<StateRow & { internal_date: number; size: number; expires: number | null; sealed_cid: string | null; sealed_offset: number }>(
+    `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, m.expires, b.sealed_cid, b.sealed_offset
+       FROM messages AS m JOIN bodies AS b ON b.id = m.body_id WHERE m.mailbox_id = ? ORDER BY m.uid`,
+    id,
+  ).map((r) => ({
+    ...toState(r), internalDate: new Date(r.internal_date), size: r.size, expires: r.expires,
+    sealed: r.sealed_cid === null ? null : { cid: r.sealed_cid, offset: r.sealed_offset },
+  }));
 }

@@ -164,6 +164,24 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN origin TEXT;
   CREATE UNIQUE INDEX deliveries_remote ON deliveries (origin, seq, account_id) WHERE origin IS NOT NULL;
   `,
+  // 6: migration and restore. A body knows the storage ciphertext it is sealed
+  // in (sealed_cid; plaintext = data from sealed_offset on), so that snapshots
+  // can name it; bodies not sealed yet (a client's APPEND) are found through a
+  // partial index. `imports` remembers every source message imported, so an
+  // import run again skips what is already in (its row commits with the append).
+  `
+  ALTER TABLE bodies ADD COLUMN sealed_cid TEXT;
+  ALTER TABLE bodies ADD COLUMN sealed_offset INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX bodies_unsealed ON bodies (id) WHERE sealed_cid IS NULL;
+  CREATE INDEX messages_body ON messages (body_id);
+  CREATE TABLE imports (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    mailbox_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    PRIMARY KEY (account_id, source)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Connection settings: WAL for concurrent readers, synchronous=FULL because

@@ -1,0 +1,61 @@
+// The control requests of an import (control/server.ts), served by the
+// process that owns the data directory: the running gateway, so that clients
+// see imported messages arrive, or `sealpost import` itself when no gateway
+// runs. The account is named by address; its password unlocks it once.
+import type { AccountService } from '../accounts/service.ts';
+import { NotFoundError, ValidationError } from '../errors/index.ts';
+import type { AccountId, MailStore, SpecialUse } from '../mailstore/types.ts';
+import type { Importer } from '../pipeline/import.ts';
+import type { ControlHandler } from './server.ts';
+import { decodeImportBatch } from './import-wire.ts';
+
+const SPECIAL_USES: ReadonlySet<string> = new Set(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive']);
+
+function json(body: Uint8Array): Record<string, unknown> {
+  try {
+    const value = JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('body', 'must be a JSON object');
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ValidationError(field, 'must be a non-empty string');
+  return value;
+}
+
+export function importRoutes(options: { store: MailStore; accounts: AccountService; importer: Importer; kind: 'gateway' | 'import' }): Record<string, ControlHandler> {
+  const { store, accounts, importer } = options;
+  const account = async (address: unknown): Promise<AccountId> => {
+    const found = await store.getAccount(text(address, 'account'));
+    if (found === null) throw new NotFoundError('account', `no account ${String(address)} on this node`);
+    return found.id;
+  };
+  return {
+    '/v1/ping': async () => ({ ok: true, kind: options.kind }),
+    '/v1/import/unlock': async (body) => {
+      const { account: address, password } = json(body);
+      await accounts.authenticate(text(address, 'account'), text(password, 'password'), 'control-socket');
+      return { ok: true };
+    },
+    '/v1/import/folder': async (body) => {
+      const { account: address, name, specialUse, subscribed } = json(body);
+      if (specialUse !== null && specialUse !== undefined && !SPECIAL_USES.has(String(specialUse))) throw new ValidationError('specialUse', 'must be an RFC 6154 special use or null');
+      const box = await importer.folder(await account(address), {
+        name: text(name, 'name'), specialUse: (specialUse ?? null) as SpecialUse | null, subscribed: subscribed !== false,
+      });
+      return { name: box.name };
+    },
+    '/v1/import/known': async (body) => {
+      const { account: address, sources } = json(body);
+      if (!Array.isArray(sources) || !sources.every((s) => typeof s === 'string')) throw new ValidationError('sources', 'must be a list of source ids');
+      return { known: [...(await importer.known(await account(address), sources as string[]))] };
+    },
+    '/v1/import/batch': async (body, query) => {
+      const id = await account(query.get('account'));
+      return { outcomes: await importer.importBatch(id, decodeImportBatch(body)) };
+    },
+  };
+}
