@@ -422,7 +422,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const expiryClock = startExpiryClock({ store: node.store, logger, ...clock });
     parts.push(() => expiryClock.close());
     const imapStore = withAppendExpiry(node.store);
-    const importer = createImporter({ store: node.store, keyring: node.keyring, storage, ledger, logger, ...clock, ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt }) });
+    const importer = createImporter({
+      store: node.store, keyring: node.keyring, storage, ledger, logger, ...clock,
+      ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt, encryptMany: pgpPool.encryptMany }),
+    });
     Object.assign(routes, importRoutes({ store: node.store, accounts: node.accounts, importer, kind: 'gateway' }));
     // Keeping mail restorable: APPENDs sealed, mailbox snapshots, replicas (history-node.ts).
     const history = await startHistory({

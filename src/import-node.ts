@@ -5,6 +5,8 @@
 // process opens the node itself (storage, ledger, mail store, OpenPGP
 // workers) and holds the control socket meanwhile, so that a gateway started
 // during the import refuses instead of writing beside it.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { openLedger, openNode, openStorage } from './app.ts';
 import { dataPaths } from './config/paths.ts';
@@ -25,10 +27,13 @@ export interface ImportSession {
 }
 
 function remoteTarget(client: ControlClient, account: string): ImportTarget {
+  // Batches may be in flight together; the gateway hands them to its importer in this order.
+  const session = randomUUID();
+  let seq = 0;
   return {
     folder: async (target) => (await client.call<{ name: string }>('/v1/import/folder', { account, ...target })).name,
     known: async (sources) => new Set((await client.call<{ known: string[] }>('/v1/import/known', { account, sources })).known),
-    importBatch: async (items) => (await client.call<{ outcomes: ImportOutcome[] }>('/v1/import/batch', encodeImportBatch(items), { account })).outcomes,
+    importBatch: async (items) => (await client.call<{ outcomes: ImportOutcome[] }>('/v1/import/batch', encodeImportBatch(items), { account, session, seq: String(seq++) })).outcomes,
   };
 }
 
@@ -40,7 +45,7 @@ function remoteTarget(client: ControlClient, account: string): ImportTarget {
 export async function openImportSession(options: { dataDir: string; account: string; password: string; logger: Logger }): Promise<ImportSession> {
   const paths = dataPaths(options.dataDir);
   await loadConfig(paths.config); // a clear "not initialised" before anything else
-  const client = await connectControl(paths.controlSocket);
+  const client = await connectControl(paths.controlSocket, { maxSockets: 2 });
   if (client !== null) {
     try {
       await client.call('/v1/import/unlock', { account: options.account, password: options.password });
@@ -79,9 +84,11 @@ export async function openImportSession(options: { dataDir: string; account: str
       }
       await ledger.close();
     });
-    const pool = createPgpPool();
+    // As many workers as CPUs: this process serves nobody else, and its main
+    // thread mostly waits on them (measured: 415 → 560 messages/s on 2 cores).
+    const pool = createPgpPool({ size: os.availableParallelism() });
     closers.push(() => pool.close());
-    const importer = createImporter({ store: node.store, keyring: node.keyring, storage, ledger, logger: node.logger, encrypt: pool.encrypt });
+    const importer = createImporter({ store: node.store, keyring: node.keyring, storage, ledger, logger: node.logger, encrypt: pool.encrypt, encryptMany: pool.encryptMany });
     Object.assign(routes, importRoutes({ store: node.store, accounts: node.accounts, importer, kind: 'import' }));
     await node.accounts.authenticate(options.account, options.password, 'cli');
     const account = await node.store.getAccount(options.account);

@@ -26,9 +26,10 @@ export interface ControlClient {
  * Connects to the control socket when a live process listens on it; null when
  * nobody does (no socket file, or one left by a process that died).
  */
-export async function connectControl(path: string): Promise<ControlClient | null> {
+export async function connectControl(path: string, options: { maxSockets?: number } = {}): Promise<ControlClient | null> {
   if (!fs.existsSync(path)) return null;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  // More than one socket lets a caller keep several requests in flight (import batches).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 1 });
   const client: ControlClient = {
     call<T>(route: string, body: unknown, query?: Record<string, string>): Promise<T> {
       const bytes = body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body));

@@ -26,8 +26,37 @@ function text(value: unknown, field: string): string {
   return value;
 }
 
+/** Hands numbered requests of a session on in order (a request waits at most 60 s for its predecessor). */
+function createTurns(): { wait(session: string, seq: number): Promise<void>; done(session: string, seq: number): void } {
+  const next = new Map<string, number>();
+  const waiting = new Map<string, () => void>();
+  return {
+    wait(session, seq) {
+      if ((next.get(session) ?? 0) >= seq) return Promise.resolve();
+      return new Promise((resolve) => {
+        const key = `${session}#${seq}`;
+        const timer = setTimeout(() => {
+          waiting.delete(key);
+          resolve();
+        }, 60_000);
+        waiting.set(key, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    done(session, seq) {
+      next.set(session, Math.max(next.get(session) ?? 0, seq + 1));
+      const key = `${session}#${seq + 1}`;
+      waiting.get(key)?.();
+      waiting.delete(key);
+    },
+  };
+}
+
 export function importRoutes(options: { store: MailStore; accounts: AccountService; importer: Importer; kind: 'gateway' | 'import' }): Record<string, ControlHandler> {
   const { store, accounts, importer } = options;
+  const turns = createTurns();
   const account = async (address: unknown): Promise<AccountId> => {
     const found = await store.getAccount(text(address, 'account'));
     if (found === null) throw new NotFoundError('account', `no account ${String(address)} on this node`);
@@ -55,7 +84,17 @@ export function importRoutes(options: { store: MailStore; accounts: AccountServi
     },
     '/v1/import/batch': async (body, query) => {
       const id = await account(query.get('account'));
-      return { outcomes: await importer.importBatch(id, decodeImportBatch(body)) };
+      const items = decodeImportBatch(body);
+      // A client with batches in flight numbers them (session, seq); each is
+      // handed to the importer only after the one before it, which keeps the
+      // commit order (and so the UIDs) in the source's order.
+      const session = query.get('session');
+      const seq = Number(query.get('seq'));
+      if (session === null || !Number.isSafeInteger(seq) || seq < 0) return { outcomes: await importer.importBatch(id, items) };
+      await turns.wait(session, seq);
+      const outcome = importer.importBatch(id, items);
+      turns.done(session, seq);
+      return { outcomes: await outcome };
     },
   };
 }

@@ -53,6 +53,14 @@ export interface PgpPool {
    * @throws TypeError when signingKey was not made by pgp.ts
    */
   encrypt(input: EncryptInput): Promise<Uint8Array>;
+  /**
+   * Encrypts many messages (no signature) in as few jobs as there are
+   * threads, each worker taking its share in one round trip: for imports,
+   * where one message's work is short and a busy main thread would otherwise
+   * leave workers waiting for their next job. Results in input order.
+   * @throws as encrypt
+   */
+  encryptMany(inputs: ReadonlyArray<{ data: Uint8Array; encryptionKeys: readonly string[] }>): Promise<Uint8Array[]>;
   /** Refuses new jobs, lets queued and running ones finish, then ends the threads. */
   close(): Promise<void>;
 }
@@ -69,6 +77,8 @@ export interface EncryptJob {
   key?: Uint8Array;
   /** fingerprints the worker drops before this job (evicted here) */
   forget: string[];
+  /** more messages in the same job (encryptMany; never with a signing key), answered in `more` */
+  more?: Array<{ data: Uint8Array; encryptionKeys: string[] }>;
 }
 
 export interface WireError {
@@ -79,7 +89,7 @@ export interface WireError {
   fingerprint?: string;
 }
 
-export type JobResult = { id: number; ok: true; data: Uint8Array } | { id: number; ok: false; error: WireError };
+export type JobResult = { id: number; ok: true; data: Uint8Array; more?: Uint8Array[] } | { id: number; ok: false; error: WireError };
 
 /** A buffer that can go in a transferList as it is: all of its own ArrayBuffer. */
 export function ownsBuffer(bytes: Uint8Array): boolean {
@@ -119,7 +129,9 @@ const KEYS_PER_WORKER = 256;
 
 interface Job {
   input: EncryptInput;
-  resolve(data: Uint8Array): void;
+  /** further messages of an encryptMany share */
+  more: ReadonlyArray<{ data: Uint8Array; encryptionKeys: readonly string[] }>;
+  resolve(data: Uint8Array[]): void;
   reject(error: unknown): void;
 }
 
@@ -129,6 +141,26 @@ interface Thread {
   /** fingerprints this worker holds, least recently used first */
   keys: Set<string>;
   gone: boolean;
+}
+
+/**
+ * Ends a worker by letting its event loop run dry (it closes its port when
+ * told to stop) rather than terminate(): tearing down a thread whose
+ * WebCrypto work (OpenPGP.js keeps some running after a job resolves) is still
+ * in flight aborts the whole process ("Assertion failed:
+ * try_catch.CanContinue()", seen in the pool's tests). terminate() only if it
+ * has not ended within 5 s.
+ */
+function stopGracefully(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => void worker.terminate().then(() => resolve(), () => resolve()), 5000);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.ref();
+    worker.postMessage({ stop: true });
+  });
 }
 
 function defaultWorkerUrl(): URL {
@@ -180,7 +212,7 @@ export function createPgpPool(options: PgpPoolOptions = {}): PgpPool {
       if (job === undefined) return;
       thread.running.delete(result.id);
       if (thread.running.size === 0) worker.unref();
-      if (result.ok) job.resolve(result.data);
+      if (result.ok) job.resolve([result.data, ...(result.more ?? [])]);
       else job.reject(revive(result.error));
       dispatch();
     });
@@ -199,6 +231,13 @@ export function createPgpPool(options: PgpPoolOptions = {}): PgpPool {
     const data = input.transfer === true && ownsBuffer(input.data) ? input.data : new Uint8Array(input.data);
     const transfer: ArrayBuffer[] = [data.buffer as ArrayBuffer];
     const message: EncryptJob = { id, data, encryptionKeys: [...input.encryptionKeys], signingKey: input.signingKey?.fingerprint ?? null, forget: [] };
+    if (job.more.length > 0) {
+      message.more = job.more.map((m) => {
+        const copy = new Uint8Array(m.data);
+        transfer.push(copy.buffer as ArrayBuffer);
+        return { data: copy, encryptionKeys: [...m.encryptionKeys] };
+      });
+    }
     const fingerprint = input.signingKey?.fingerprint;
     const known = fingerprint !== undefined && thread.keys.has(fingerprint);
     if (input.signingKey !== undefined && !known) {
@@ -264,16 +303,33 @@ export function createPgpPool(options: PgpPoolOptions = {}): PgpPool {
       }
       pending++;
       return new Promise<Uint8Array>((resolve, reject) => {
-        queue.push({ input, resolve, reject });
+        queue.push({ input, more: [], resolve: (data) => resolve(data[0] as Uint8Array), reject });
         dispatch();
       }).finally(settle);
+    },
+    async encryptMany(inputs) {
+      if (inputs.length === 0) return [];
+      if (closing !== null) throw new PgpPoolError('PGP_POOL_CLOSED', 'the OpenPGP worker pool is closed');
+      if (queue.length >= maxQueue) throw new PgpPoolError('PGP_POOL_BUSY', `the OpenPGP worker pool has ${queue.length} jobs waiting`);
+      const shares = Math.min(size, inputs.length);
+      const per = Math.ceil(inputs.length / shares);
+      const jobs: Array<Promise<Uint8Array[]>> = [];
+      for (let at = 0; at < inputs.length; at += per) {
+        const [first, ...rest] = inputs.slice(at, at + per) as [{ data: Uint8Array; encryptionKeys: readonly string[] }, ...Array<{ data: Uint8Array; encryptionKeys: readonly string[] }>];
+        pending++;
+        jobs.push(new Promise<Uint8Array[]>((resolve, reject) => {
+          queue.push({ input: first, more: rest, resolve, reject });
+          dispatch();
+        }).finally(settle));
+      }
+      return (await Promise.all(jobs)).flat();
     },
     close() {
       closing ??= (async () => {
         if (pending > 0) await new Promise<void>((resolve) => (drained = resolve));
         const all = threads.splice(0);
         for (const thread of all) thread.gone = true;
-        await Promise.all(all.map((t) => t.worker.terminate()));
+        await Promise.all(all.map((t) => stopGracefully(t.worker)));
       })();
       return closing;
     },

@@ -36,7 +36,12 @@ async function run(job: EncryptJob, signingKey: Promise<UnlockedKey> | undefined
   }
 }
 
-port.on('message', (job: EncryptJob) => {
+port.on('message', (job: EncryptJob | { stop: true }) => {
+  // The pool's close(): no more jobs; the thread ends once what runs has finished.
+  if ('stop' in job) {
+    port.close();
+    return;
+  }
   // Everything that depends on the order of messages happens now, before any await:
   // a later message may forget or replace a key this job signs with.
   for (const fingerprint of job.forget) signingKeys.delete(fingerprint);
@@ -47,11 +52,17 @@ port.on('message', (job: EncryptJob) => {
     signingKeys.set(job.signingKey, imported);
   }
   const signingKey = job.signingKey === null ? undefined : (signingKeys.get(job.signingKey) ?? Promise.reject(new PgpError('PGP_BAD_KEY', 'the worker was not given this signing key', { fingerprint: job.signingKey })));
-  run(job, signingKey).then(
-    (data) => {
-      const out = ownsBuffer(data) ? data : new Uint8Array(data);
-      const result: JobResult = { id: job.id, ok: true, data: out };
-      port.postMessage(result, [out.buffer as ArrayBuffer]);
+  (async () => {
+    const first = await run(job, signingKey);
+    // encryptMany: the rest of this share, one after another, answered together.
+    const more: Uint8Array[] = [];
+    for (const item of job.more ?? []) more.push(await run({ ...job, data: item.data, encryptionKeys: item.encryptionKeys }, undefined));
+    return [first, ...more];
+  })().then(
+    (all) => {
+      const [out, ...more] = all.map((data) => (ownsBuffer(data) ? data : new Uint8Array(data)));
+      const result: JobResult = { id: job.id, ok: true, data: out as Uint8Array, ...(more.length === 0 ? {} : { more }) };
+      port.postMessage(result, [out as Uint8Array, ...more].map((b) => b.buffer as ArrayBuffer));
     },
     (error: unknown) => {
       const result: JobResult = { id: job.id, ok: false, error: wire(error) };

@@ -231,6 +231,15 @@ export function createLedger(options: LedgerOptions): Ledger {
       return appended;
     },
 
+    async appendMany(records) {
+      if (closed) throw new LedgerClosedError();
+      const appended = log.appendMany(records, now());
+      pending += appended.length;
+      if (pending >= batchSize) queuePump();
+      else if (appended.length > 0) schedule(batchIntervalMs);
+      return appended;
+    },
+
     async anchor() {
       if (closed) throw new LedgerClosedError();
       return exclusive(async () => {

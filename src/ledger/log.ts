@@ -89,6 +89,11 @@ export interface RecordLog {
    * @throws ValidationError naming the bad field
    */
   append(record: LedgerRecord, now: number): AppendedRecord;
+  /**
+   * Stores several records in one transaction (one fsync): all or none.
+   * @throws ValidationError naming the bad field (then none is stored)
+   */
+  appendMany(records: readonly LedgerRecord[], now: number): AppendedRecord[];
   /** The stored row of `seq`, or null. */
   get(seq: number): StoredRecord | null;
   /** Sequence numbers of the records with this CID or message hash, ascending. */
@@ -191,6 +196,16 @@ class SqliteRecordLog implements RecordLog {
     const leaf = leafHashBytes(text);
     const result = this.#s.insert.run(text, leaf, r.cid, r.messageHash, now);
     return { seq: Number(result.lastInsertRowid), leaf: leaf.toString('hex') };
+  }
+
+  appendMany(records: readonly LedgerRecord[], now: number): AppendedRecord[] {
+    const checked = records.map(validateRecord);
+    return immediate(this.db, () => checked.map((r) => {
+      const text = canonical(r);
+      const leaf = leafHashBytes(text);
+      const result = this.#s.insert.run(text, leaf, r.cid, r.messageHash, now);
+      return { seq: Number(result.lastInsertRowid), leaf: leaf.toString('hex') };
+    }));
   }
 
   get(seq: number): StoredRecord | null {

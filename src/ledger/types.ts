@@ -108,6 +108,12 @@ export interface Ledger {
    * @throws ValidationError naming the bad field
    */
   append(record: LedgerRecord): Promise<AppendedRecord>;
+  /**
+   * Appends several records in one transaction (one fsync: imports seal
+   * hundreds of messages a second). All or none; in order.
+   * @throws ValidationError naming the bad field (then nothing is appended)
+   */
+  appendMany(records: readonly LedgerRecord[]): Promise<AppendedRecord[]>;
 
   /** Closes the open batch now and anchors every batch not yet anchored. Returns the batches anchored. */
   anchor(): Promise<Batch[]>;

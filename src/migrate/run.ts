@@ -44,10 +44,12 @@ export interface ImportSummary extends ImportProgress {
 
 export interface RunImportOptions {
   onProgress?: (progress: ImportProgress) => void;
-  /** messages per batch (default 64) */
+  /** messages per batch (default 256: fewer, larger commits; measured best on 2 cores) */
   batchMessages?: number;
   /** bytes per batch (default 16 MiB; a larger message goes alone) */
   batchBytes?: number;
+  /** batches sent before the first is answered (default 2; 1 for a target that must see them one by one) */
+  parallel?: number;
   /** stops between batches (Ctrl-C): what was committed stays, a re-run finishes */
   signal?: AbortSignal;
   /** total messages across every folder, when known before reading */
@@ -57,37 +59,39 @@ export interface RunImportOptions {
 
 export async function runImport(target: ImportTarget, folders: Iterable<FolderSource> | AsyncIterable<FolderSource>, options: RunImportOptions = {}): Promise<ImportSummary> {
   const now = options.now ?? Date.now;
-  const maxCount = options.batchMessages ?? 64;
+  const maxCount = options.batchMessages ?? 256;
   const maxBytes = options.batchBytes ?? 16 * 1024 * 1024;
   const progress: ImportProgress = { folder: '', imported: 0, known: 0, bytes: 0, total: options.total ?? null, startedAt: now() };
   const done: string[] = [];
   const report = (): void => options.onProgress?.({ ...progress });
 
-  let inFlight: Promise<void> = Promise.resolve();
-  /** Sends a batch once the one before it is committed; the caller reads on meanwhile. */
+  // Up to `parallel` batches in flight: the target seals them concurrently and
+  // commits them in the order they were sent (pipeline/import.ts).
+  const parallel = Math.max(1, options.parallel ?? 2);
+  const inFlight: Array<Promise<void>> = [];
   const send = async (items: ImportItem[]): Promise<void> => {
-    const previous = inFlight;
-    inFlight = (async () => {
-      await previous;
-      if (items.length === 0) return;
-      const known = await target.known(items.map((i) => i.source));
-      const fresh = items.filter((i) => !known.has(i.source));
-      progress.known += items.length - fresh.length;
-      if (fresh.length > 0) {
-        const outcomes = await target.importBatch(fresh);
-        outcomes.forEach((o, i) => {
-          if (o === 'imported') {
-            progress.imported++;
-            progress.bytes += (fresh[i] as ImportItem).raw.byteLength;
-          } else progress.known++;
-        });
-      }
+    if (items.length === 0) return;
+    const known = await target.known(items.map((i) => i.source));
+    const fresh = items.filter((i) => !known.has(i.source));
+    progress.known += items.length - fresh.length;
+    if (fresh.length === 0) {
       report();
-    })();
-    // Failures surface at the next send or at the end, not as an unhandled rejection while reading.
-    inFlight.catch(() => undefined);
-    // Back-pressure: at most one batch waits while the next is read.
-    await previous;
+      return;
+    }
+    const batch = target.importBatch(fresh).then((outcomes) => {
+      outcomes.forEach((o, i) => {
+        if (o === 'imported') {
+          progress.imported++;
+          progress.bytes += (fresh[i] as ImportItem).raw.byteLength;
+        } else progress.known++;
+      });
+      report();
+    });
+    // Failures surface when awaited below, not as an unhandled rejection while reading.
+    batch.catch(() => undefined);
+    inFlight.push(batch);
+    // Back-pressure: read on only while fewer than `parallel` batches wait.
+    while (inFlight.length >= parallel) await inFlight.shift();
   };
 
   for await (const source of folders) {
@@ -110,6 +114,6 @@ export async function runImport(target: ImportTarget, folders: Iterable<FolderSo
     }
     if (!options.signal?.aborted) await send(batch);
   }
-  await inFlight;
+  while (inFlight.length > 0) await inFlight.shift();
   return { ...progress, folders: done, elapsedMs: now() - progress.startedAt };
 }

@@ -65,7 +65,8 @@ export interface RestoreOptions {
   now?: () => number;
 }
 
-const CHUNK = 32;
+/** messages fetched, decrypted and appended together */
+const CHUNK = 128;
 
 /** The folder for a snapshot mailbox: the account's folder of that special use, else by name (created with its parents). */
 async function folderFor(store: MailStore, accountId: AccountId, mailbox: SnapshotMailbox): Promise<MailboxInfo> {
@@ -155,7 +156,7 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
       label, done: result.restored, skipped: result.already + result.expired + result.expiring + result.failed, bytes: 0, total, startedAt,
     });
 
-    /** The message as it was: its prefix (our view header) and the decrypted ciphertext; null when it cannot be had. */
+    /** The decrypted ciphertext, null when no replica has it or it does not open (logged). */
     const fetchOne = async (cid: string): Promise<Uint8Array | null> => {
       try {
         let ciphertext: Uint8Array;
@@ -164,7 +165,6 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
         } catch {
           ciphertext = await replicas.fetch(tag, cid as Cid);
         }
-        await storage.pin(cid as Cid).catch(() => undefined);
         return (await decryptMessage({ data: ciphertext, decryptionKey: key, findVerificationKey: async () => null })).data;
       } catch (error) {
         log.warn({ cid, err: (error as Error).message }, 'a message of the snapshot could not be restored');
@@ -172,44 +172,55 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
       }
     };
 
+    type Item = { message: SnapshotMailbox['messages'][number]; source: string };
+    /** A chunk fetched and decrypted: what to append (null: left out, counted). */
+    const fetchChunk = async (chunk: readonly Item[]): Promise<Array<ImportInput | null>> => {
+      const done = await node.store.importedSources(account.id, chunk.map((c) => c.source));
+      return Promise.all(chunk.map(async ({ message, source }): Promise<ImportInput | null> => {
+        if (done.has(source)) {
+          result.already++;
+          return null;
+        }
+        if (message.expires !== null && message.expires <= now()) {
+          result.expired++;
+          return null;
+        }
+        if (message.ticket !== undefined) {
+          result.expiring++;
+          return null;
+        }
+        const plain = await fetchOne(message.cid);
+        if (plain === null) {
+          result.failed++;
+          return null;
+        }
+        const prefix = Buffer.from(message.prefix, 'base64');
+        return {
+          raw: prefix.byteLength === 0 ? plain : Buffer.concat([prefix, plain]), flags: message.flags, internalDate: new Date(message.internalDate),
+          expires: message.expires, source, sealed: { cid: message.cid, offset: prefix.byteLength },
+        };
+      }));
+    };
+
     for (const mailbox of snapshot.mailboxes) {
       const box = await folderFor(node.store, account.id, mailbox);
       progress(box.name);
       const occurrences = new Map<string, number>();
-      const items = mailbox.messages.map((m) => {
+      const items: Item[] = mailbox.messages.map((m) => {
         const n = occurrences.get(m.cid) ?? 0;
         occurrences.set(m.cid, n + 1);
         return { message: m, source: `restore:${mailbox.name}#${m.cid}#${n}` };
       });
-      for (let i = 0; i < items.length; i += CHUNK) {
-        const chunk = items.slice(i, i + CHUNK);
-        const done = await node.store.importedSources(account.id, chunk.map((c) => c.source));
-        const inputs = await Promise.all(chunk.map(async ({ message, source }): Promise<ImportInput | null> => {
-          if (done.has(source)) {
-            result.already++;
-            return null;
-          }
-          if (message.expires !== null && message.expires <= now()) {
-            result.expired++;
-            return null;
-          }
-          if (message.ticket !== undefined) {
-            result.expiring++;
-            return null;
-          }
-          const plain = await fetchOne(message.cid);
-          if (plain === null) {
-            result.failed++;
-            return null;
-          }
-          const prefix = Buffer.from(message.prefix, 'base64');
-          return {
-            raw: prefix.byteLength === 0 ? plain : Buffer.concat([prefix, plain]), flags: message.flags, internalDate: new Date(message.internalDate),
-            expires: message.expires, source, sealed: { cid: message.cid, offset: prefix.byteLength },
-          };
-        }));
+      // The next chunk is fetched and decrypted while this one is pinned and appended.
+      let next = items.length > 0 ? fetchChunk(items.slice(0, CHUNK)) : null;
+      for (let i = 0; next !== null; i += CHUNK) {
+        const inputs = await next;
+        next = i + CHUNK < items.length ? fetchChunk(items.slice(i + CHUNK, i + 2 * CHUNK)) : null;
+        next?.catch(() => undefined);
         const fresh = inputs.filter((x): x is ImportInput => x !== null);
         if (fresh.length > 0) {
+          // This node keeps its own copy of every ciphertext (pins in one transaction).
+          await storage.pinMany([...new Set(fresh.map((f) => (f.sealed as { cid: string }).cid))] as Cid[]);
           const appended = await node.store.importMessages(box.id, fresh);
           result.restored += appended.filter((a) => a !== null).length;
           result.already += appended.filter((a) => a === null).length;

@@ -76,7 +76,7 @@ export function openSnapshotState(path: string): SnapshotState {
     },
     unreplicated: (account, nodes, cids) => {
       if (nodes.length === 0) return [...cids];
-      const complete = new Set((db.prepare(`SELECT r.cid FROM json_each(?) AS c JOIN replicated AS r ON r.account = ? AND r.cid = c.value
+      const complete = new Set((db.prepare(`SELECT r.cid FROM json_each(?) AS c CROSS JOIN replicated AS r ON r.account = ? AND r.cid = c.value
           WHERE r.node IN (SELECT value FROM json_each(?)) GROUP BY r.cid HAVING count(*) = ?`)
         .all(JSON.stringify(cids), account, JSON.stringify(nodes), nodes.length) as Array<{ cid: string }>).map((r) => r.cid));
       return cids.filter((c) => !complete.has(c));

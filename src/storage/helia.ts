@@ -154,6 +154,19 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
       });
     },
 
+    async putMany(objects) {
+      for (const bytes of objects) assertObjectSize(bytes, maxObjectSize);
+      return withDirSyncBatch(async () => {
+        const cids = await Promise.all(objects.map(async (bytes) => {
+          const root = singleBlockCid(bytes) ?? (await fs.addBytes(bytes, importOptions()));
+          if (root.code === raw.code) await blockstore.put(root, bytes);
+          return cidString(root);
+        }));
+        pins.addMany(cids);
+        return cids;
+      });
+    },
+
     async get(cid) {
       const root = parseCid(cid);
       const parts: Uint8Array[] = [];
@@ -167,6 +180,20 @@ export async function openHeliaStorage(options: HeliaStorageOptions): Promise<He
 
     async has(cid) {
       return hasLocally(parseCid(cid));
+    },
+
+    async pinMany(cids) {
+      const roots = cids.map((cid) => parseCid(cid));
+      await Promise.all(roots.map(async (root) => {
+        if (await hasLocally(root)) return;
+        try {
+          for await (const _ of fs.cat(root, fetchOptions())) { /* stores what peers send */ }
+        } catch (err) {
+          throw notFound(err, root);
+        }
+        if (!(await hasLocally(root))) throw new BlockNotFoundError(cidString(root));
+      }));
+      pins.addMany(roots.map((root) => cidString(root)));
     },
 
     async pin(cid) {

@@ -69,6 +69,17 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       return key;
     },
 
+    async putMany(objects) {
+      for (const bytes of objects) assertObjectSize(bytes, maxObjectSize);
+      const cids: Cid[] = [];
+      for (const bytes of objects) {
+        const { cid } = await importFile({ content: bytes }, blockstore, importOptions());
+        cids.push(cidString(cid));
+      }
+      for (const cid of cids) pins.add(cid);
+      return cids;
+    },
+
     async get(cid) {
       const root = parseCid(cid);
       const entry = await exporter(root, blockstore);
@@ -80,6 +91,12 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
 
     async has(cid) {
       return hasAll(parseCid(cid));
+    },
+
+    async pinMany(cids) {
+      const roots = cids.map((cid) => parseCid(cid));
+      for (const root of roots) if (!hasAll(root)) throw new BlockNotFoundError(cidString(root));
+      for (const root of roots) pins.add(cidString(root));
     },
 
     async pin(cid) {

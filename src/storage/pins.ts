@@ -6,6 +6,7 @@
 // Helia's garbage collector, so this table is the authority on what is kept.
 import { DatabaseSync } from 'node:sqlite';
 import { migrate } from '../sqlite/migrate.ts';
+import { immediate } from '../sqlite/transaction.ts';
 
 const MIGRATIONS = [`
   CREATE TABLE pins (
@@ -16,6 +17,8 @@ const MIGRATIONS = [`
 
 export interface PinSet {
   add(cid: string): void;
+  /** several in one transaction (one fsync) */
+  addMany(cids: readonly string[]): void;
   remove(cid: string): void;
   has(cid: string): boolean;
   close(): void;
@@ -30,6 +33,10 @@ export function openPinSet(file: string): PinSet {
   const has = db.prepare('SELECT 1 AS x FROM pins WHERE cid = ?');
   return {
     add: (cid) => void add.run(cid, Date.now()),
+    addMany: (cids) => immediate(db, () => {
+      const at = Date.now();
+      for (const cid of cids) add.run(cid, at);
+    }),
     remove: (cid) => void remove.run(cid),
     has: (cid) => has.get(cid) !== undefined,
     close: () => db.close(),

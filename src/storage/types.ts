@@ -22,6 +22,14 @@ export interface BlockStorage {
   put(bytes: Uint8Array): Promise<Cid>;
 
   /**
+   * Stores several objects as `put` does, writing them concurrently and
+   * recording their pins in one transaction; CIDs in the same order. Durable
+   * when the promise resolves.
+   * @throws LimitError when one is larger than the backend accepts (then none is stored)
+   */
+  putMany(objects: readonly Uint8Array[]): Promise<Cid[]>;
+
+  /**
    * Reads an object back, verifying every block against its hash.
    * @throws BlockNotFoundError (code BLOCK_NOT_FOUND) when a block is missing
    * @throws BlockCorruptError (code BLOCK_CORRUPT) when a block does not match its CID
@@ -34,6 +42,9 @@ export interface BlockStorage {
 
   /** Keeps the object through garbage collection. Idempotent. @throws BlockNotFoundError */
   pin(cid: Cid): Promise<void>;
+
+  /** pin for each, with the pin records written in one transaction (a restore pins thousands). @throws BlockNotFoundError */
+  pinMany(cids: readonly Cid[]): Promise<void>;
 
   /** Allows the object to be garbage-collected. Idempotent; unknown CIDs are ignored. */
   unpin(cid: Cid): Promise<void>;

@@ -200,3 +200,18 @@ test('exportUnlockedKey/importUnlockedKey: the same key back; protected or forei
   await t.throwsAsync(importUnlockedKey(new Uint8Array([1, 2, 3])), { code: 'PGP_BAD_KEY' });
   t.throws(() => exportUnlockedKey({ fingerprint: 'F'.repeat(40), keyIds: [] }), { instanceOf: TypeError });
 });
+
+test('encryptMany: one job per worker, results in input order, each decrypts to its own bytes', async (t) => {
+  const { bob } = await parties;
+  const p = pool(t, { size: 2 });
+  const inputs = Array.from({ length: 25 }, (_, i) => ({ data: bytes(500 + i * 41, 100 + i), encryptionKeys: [bob.key.publicKey] }));
+  const out = await p.encryptMany(inputs);
+  t.is(out.length, inputs.length);
+  for (const [i, ciphertext] of out.entries()) {
+    const plain = await decryptMessage({ data: ciphertext, decryptionKey: bob.unlocked, findVerificationKey: finder() });
+    t.deepEqual(plain.data, inputs[i]?.data);
+    t.is(plain.signature.status, 'unsigned');
+  }
+  t.deepEqual(await p.encryptMany([]), []);
+  await t.throwsAsync(p.encryptMany([{ data: bytes(10, 1), encryptionKeys: ['not a key'] }]), { code: 'PGP_BAD_KEY' });
+});

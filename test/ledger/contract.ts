@@ -168,6 +168,21 @@ export function ledgerContract(test: TestFn, name: string, open: OpenLedger): vo
     t.deepEqual(await ledger.find({ cid: 'bafkreinothere' }), []);
   });
 
+  test(`${name}: appendMany appends in order, all or none, and its records prove like any`, async (t) => {
+    const { ledger } = await setup(t, { batchSize: 100, batchIntervalMs: LONG });
+    const first = (await ledger.append(sampleRecord(0))).seq;
+    const many = await ledger.appendMany([1, 2, 3].map((i) => sampleRecord(i)));
+    t.deepEqual(many.map((a) => a.seq), [first + 1, first + 2, first + 3]);
+    const err = await t.throwsAsync(ledger.appendMany([sampleRecord(4), sampleRecord(5, { cid: '' })]));
+    t.like(err as object, { code: 'INVALID', field: 'cid' });
+    t.deepEqual(await ledger.find({ cid: sampleRecord(4).cid }), [], 'a refused batch appends nothing');
+    t.deepEqual(await ledger.appendMany([]), []);
+    await ledger.anchor();
+    const proof = await mustProve(ledger, first + 2);
+    t.deepEqual(proof.record, sampleRecord(2));
+    t.deepEqual(await failedSteps(ledger, proof), []);
+  });
+
   test(`${name}: an invalid record is refused with INVALID naming the field, and takes no sequence number`, async (t) => {
     const { ledger } = await setup(t, { batchSize: 1000, batchIntervalMs: LONG });
     const first = (await ledger.append(sampleRecord(0))).seq;

@@ -73,6 +73,25 @@ export function storageContract(test: TestFn, name: string, open: (options?: Ope
     t.is<string, string>(e, 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku');
   });
 
+  test(`${name}: putMany stores each object as put would, pinned, CIDs in order`, async (t) => {
+    const { storage } = await setup(t);
+    const small = bytes(10);
+    const objects = [small, bytes(20_000), bytes(2 * CHUNK + 3), small.slice()];
+    const cids = await storage.putMany(objects);
+    t.is(cids.length, 4);
+    t.is(cids[0], cids[3], 'same bytes, same CID');
+    for (const [i, cid] of cids.entries()) {
+      sameBytes(t, await storage.get(cid), objects[i] as Uint8Array);
+      t.true(await storage.isPinned(cid));
+      t.is(cid, await storage.put(objects[i] as Uint8Array), 'the CID put gives');
+    }
+    t.deepEqual(await storage.putMany([]), []);
+    await storage.unpin(cids[1] as Cid);
+    await storage.pinMany([cids[1] as Cid, cids[2] as Cid]);
+    t.true(await storage.isPinned(cids[1] as Cid));
+    await t.throwsAsync(storage.pinMany([rawCid(bytes(33))]), { code: 'BLOCK_NOT_FOUND' });
+  });
+
   test(`${name}: CIDs are CIDv1 base32, a single raw block up to one chunk, dag-pb above`, async (t) => {
     const { storage } = await setup(t);
     const small = bytes(100);

@@ -34,7 +34,8 @@ export function importedSources(db: Db, accountId: AccountId, sources: readonly 
   const found = new Set<string>();
   if (sources.length === 0) return found;
   for (const row of db.all<{ source: string }>(
-    'SELECT i.source FROM json_each(?) AS s JOIN imports AS i ON i.account_id = ? AND i.source = s.value',
+    // CROSS JOIN keeps json_each outside: one primary-key seek per id, not a scan of the account's imports per id.
+    'SELECT i.source FROM json_each(?) AS s CROSS JOIN imports AS i ON i.account_id = ? AND i.source = s.value',
     JSON.stringify(sources), accountId,
   )) found.add(row.source);
   return found;
