@@ -133,7 +133,7 @@ function markdownTable(table: readonly string[][], code = false): string {
  * table alone, so its whole text is taken as the imap section.
  */
 function writeSection(part: Part, markdown: string): void {
-  const order: Part[] = ['imap', 'submit', 'gas', 'peer'];
+  const order: Part[] = ['imap', 'submit', 'gas', 'peer', 'migrate'];
   const sections = new Map<Part, string>();
   if (fs.existsSync(RESULTS)) {
     const text = fs.readFileSync(RESULTS, 'utf8');
