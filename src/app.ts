@@ -15,6 +15,7 @@ import { createPgpPool } from './crypto/pgp-pool.ts';
 import { importRoutes } from './control/import-routes.ts';
 import { startControlServer, type ControlHandler } from './control/server.ts';
 import { createImporter } from './pipeline/import.ts';
+import { startFollows } from './pipeline/follow.ts';
 import { startHistory, type History } from './history-node.ts';
 import { historyRoutes } from './control/history-routes.ts';
 import { startExpiryClock, withAppendExpiry } from './pipeline/expiry.ts';
@@ -426,7 +427,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       store: node.store, keyring: node.keyring, storage, ledger, logger, ...clock,
       ...(pgpPool === null ? {} : { encrypt: pgpPool.encrypt, encryptMany: pgpPool.encryptMany }),
     });
-    Object.assign(routes, importRoutes({ store: node.store, accounts: node.accounts, importer, kind: 'gateway' }));
+    const follows = startFollows({ path: node.paths.followsDb, store: node.store, keyring: node.keyring, importer, logger });
+    parts.push(() => follows.close());
+    Object.assign(routes, importRoutes({ store: node.store, accounts: node.accounts, importer, follows, kind: 'gateway' }));
     // Keeping mail restorable: APPENDs sealed, mailbox snapshots, replicas (history-node.ts).
     const history = await startHistory({
       paths: node.paths, config, store: node.store, keyring: node.keyring, storage, ledger, logger, peer: peerNetwork, ...clock,

@@ -18,9 +18,12 @@ import { startControlServer } from './control/server.ts';
 import { createPgpPool } from './crypto/pgp-pool.ts';
 import type { ImportTarget } from './migrate/run.ts';
 import { createImporter, type ImportOutcome } from './pipeline/import.ts';
+import type { FollowSource } from './pipeline/follow.ts';
 
 export interface ImportSession {
   target: ImportTarget;
+  /** the running gateway keeps following an old IMAP account (absent without a gateway) */
+  follow?: (source: FollowSource) => Promise<void>;
   /** who does the work: the running gateway, or this process */
   via: 'gateway' | 'offline';
   close(): Promise<void>;
@@ -53,7 +56,12 @@ export async function openImportSession(options: { dataDir: string; account: str
       client.close();
       throw error;
     }
-    return { target: remoteTarget(client, options.account), via: 'gateway', close: async () => client.close() };
+    return {
+      target: remoteTarget(client, options.account), via: 'gateway', close: async () => client.close(),
+      follow: async (source) => {
+        await client.call('/v1/import/follow', { account: options.account, source });
+      },
+    };
   }
 
   const node = await openNode({ dataDir: options.dataDir, logger: options.logger });

@@ -45,6 +45,8 @@ export interface DataPaths {
   custodyDb: string;
   /** the peer network's state: announcement scan cursor, messages sent to other nodes (network/) */
   networkDb: string;
+  /** old IMAP accounts the gateway keeps following, sealed to each account's key (pipeline/follow.ts) */
+  followsDb: string;
   /** what this node holds as a replica for other nodes' accounts (replica/store.ts) */
   replicaDb: string;
   /** the mailbox snapshots this node took of its accounts (snapshot/state.ts) */
@@ -83,6 +85,7 @@ export function dataPaths(dir: string): DataPaths {
     networkDb: path.join(dir, 'network.db'),
     snapshotsDb: path.join(dir, 'snapshots.db'),
     replicaDb: path.join(dir, 'replica.db'),
+    followsDb: path.join(dir, 'follows.db'),
     controlSocket: controlSocketPath(dir),
   };
 }

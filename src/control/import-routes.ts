@@ -6,6 +6,7 @@ import type { AccountService } from '../accounts/service.ts';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
 import type { AccountId, MailStore, SpecialUse } from '../mailstore/types.ts';
 import type { Importer } from '../pipeline/import.ts';
+import type { Follows, FollowSource } from '../pipeline/follow.ts';
 import type { ControlHandler } from './server.ts';
 import { decodeImportBatch } from './import-wire.ts';
 
@@ -54,7 +55,7 @@ function createTurns(): { wait(session: string, seq: number): Promise<void>; don
   };
 }
 
-export function importRoutes(options: { store: MailStore; accounts: AccountService; importer: Importer; kind: 'gateway' | 'import' }): Record<string, ControlHandler> {
+export function importRoutes(options: { store: MailStore; accounts: AccountService; importer: Importer; follows?: Follows; kind: 'gateway' | 'import' }): Record<string, ControlHandler> {
   const { store, accounts, importer } = options;
   const turns = createTurns();
   const account = async (address: unknown): Promise<AccountId> => {
@@ -81,6 +82,16 @@ export function importRoutes(options: { store: MailStore; accounts: AccountServi
       const { account: address, sources } = json(body);
       if (!Array.isArray(sources) || !sources.every((s) => typeof s === 'string')) throw new ValidationError('sources', 'must be a list of source ids');
       return { known: [...(await importer.known(await account(address), sources as string[]))] };
+    },
+    /** the gateway keeps following an old IMAP account (the account must be unlocked: /v1/import/unlock first) */
+    '/v1/import/follow': async (body) => {
+      if (options.follows === undefined) throw new NotFoundError('route', 'only a running gateway follows an old account');
+      const { account: address, source } = json(body);
+      const s = source as Partial<FollowSource> | undefined;
+      if (s === undefined || typeof s.host !== 'string' || typeof s.port !== 'number' || typeof s.user !== 'string' || typeof s.password !== 'string' ||
+        !['tls', 'starttls', 'plain'].includes(String(s.security))) throw new ValidationError('source', 'must name host, port, security, user and password');
+      await options.follows.add(await account(address), s as FollowSource);
+      return { ok: true };
     },
     '/v1/import/batch': async (body, query) => {
       const id = await account(query.get('account'));

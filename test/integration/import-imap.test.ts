@@ -111,25 +111,55 @@ test('an IMAP account imports whole; killed half way and run again, nothing is m
   t.regex(third.stdout, new RegExp(`imported 0 messages .*; ${total} were imported before`));
 });
 
-test('--follow brings in a message that arrives at the old account afterwards', async (t) => {
+/** Messages of Sealpost's INBOX with this keyword, polled until `count` are there or 20 s pass. */
+async function withKeyword(server: SealpostServer, keyword: string, count: number): Promise<number> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const state = await readImapState({ host: '127.0.0.1', port: server.ports.imap, user: USER, password: PASSWORD });
+    const n = (state.get('INBOX') ?? []).filter((m) => m.flags.includes(keyword)).length;
+    if (n >= count || Date.now() > deadline) return n;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+const late = (subject: string): Buffer => Buffer.from(`From: late@example.net\r\nTo: migrant@example.net\r\nSubject: ${subject}\r\n\r\nAfter the switch.\r\n`);
+
+test('--follow with the gateway running: the gateway keeps bringing in new mail, also after a restart', async (t) => {
   t.timeout(120_000);
   const fixture = await startMigrationFixture({ messages: 20, big: false });
   t.teardown(() => fixture.stop());
   const server = await startSealpost({ users: [{ user: USER, password: PASSWORD }] });
   t.teardown(() => server.stop());
+  const run = await runImport(importArgs(server, fixture, ['--follow', '--poll-seconds', '1']), env(fixture));
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /the gateway now brings in new mail from 127\.0\.0\.1/);
+  await fixture.append('INBOX', late('arrived later'), ['$Late']);
+  t.is(await withKeyword(server, '$Late', 1), 1, 'the gateway followed the old account');
+  // The follow is kept (sealed to the account's key) and resumes when the account logs in again.
+  await server.restart();
+  t.is(await withKeyword(server, '$Late', 1), 1, 'the login unlocks the account');
+  await fixture.append('INBOX', late('arrived after the restart'), ['$Later']);
+  t.is(await withKeyword(server, '$Later', 1), 1, 'followed again after the restart');
+  t.false(fs.readFileSync(path.join(server.dir, 'follows.db')).includes(Buffer.from(fixture.password)), 'the old password is not stored in clear');
+});
+
+test('--follow without a gateway: the command itself brings in new mail until Ctrl-C', async (t) => {
+  t.timeout(120_000);
+  const fixture = await startMigrationFixture({ messages: 20, big: false });
+  t.teardown(() => fixture.stop());
+  const server = await startSealpost({ users: [{ user: USER, password: PASSWORD }] });
+  t.teardown(() => server.stop());
+  await server.gateway.close();
   let appended = false;
-  const done = runImport(importArgs(server, fixture, ['--follow', '--poll-seconds', '1']), env(fixture), (text, kill) => {
+  const run = await runImport(importArgs(server, fixture, ['--follow', '--poll-seconds', '1']), env(fixture), (text, kill) => {
     if (!appended && /now following/.test(text)) {
       appended = true;
-      void fixture.append('INBOX', Buffer.from('From: late@example.net\r\nTo: migrant@example.net\r\nSubject: arrived later\r\n\r\nAfter the switch.\r\n'), ['$Late']);
+      void fixture.append('INBOX', late('arrived later'), ['$Late']);
     }
     if (/new message in INBOX/.test(text)) kill('SIGINT');
   });
-  const run = await done;
   t.true(appended, run.stdout + run.stderr);
   t.regex(run.stdout, /new message in INBOX \(1 since following\)/);
-  const state = await readImapState({ host: '127.0.0.1', port: server.ports.imap, user: USER, password: PASSWORD });
-  const late = (state.get('INBOX') ?? []).filter((m) => m.flags.includes('$Late'));
-  t.is(late.length, 1);
-  t.true(fs.existsSync(server.dir));
+  await server.restart();
+  t.is(await withKeyword(server, '$Late', 1), 1);
 });

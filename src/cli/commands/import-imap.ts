@@ -6,6 +6,7 @@ import type { MigrateError } from '../../migrate/errors.ts';
 import { runImport, type ImportProgress, type ImportSummary, type ImportTarget } from '../../migrate/run.ts';
 import { passwordFlag, portFlag, print, UsageError } from '../args.ts';
 import type { ProgressLine } from '../progress.ts';
+import type { FollowSource } from '../../pipeline/follow.ts';
 
 interface ImapValues {
   host?: string | undefined;
@@ -22,6 +23,8 @@ interface ImapValues {
 }
 
 interface Context {
+  /** hands --follow to the running gateway (absent: this command follows, while it runs) */
+  follow?: (source: FollowSource) => Promise<void>;
   onSkip: (e: MigrateError) => void;
   onProgress: (p: ImportProgress) => void;
   signal: AbortSignal;
@@ -69,8 +72,14 @@ export async function imapSources(values: ImapValues, target: ImportTarget, cont
     summary.known += source.stats.skippedKnown;
     if (values.follow !== true || context.signal.aborted) return summary;
 
-    // --follow: new mail at the old account, one message at a time as it comes.
     context.progress.finish();
+    if (context.follow !== undefined) {
+      // The running gateway follows from now on (also after restarts, while the account is unlocked).
+      await context.follow({ host, port, security, user, password, ...(ca === undefined ? {} : { ca }), ...(include === undefined ? {} : { include }), intervalMs: pollSeconds * 1000 });
+      print(`imported ${summary.imported} messages; the gateway now brings in new mail from ${host} as it arrives (while ${'the account'} is logged in)`);
+      return summary;
+    }
+    // --follow without a gateway: this command follows, one message at a time as it comes.
     print(`imported ${summary.imported} messages; now following ${host} for new mail (Ctrl-C to stop)`);
     const names = new Map<string, string>();
     for (const f of folders) names.set(f.path, await target.folder({ name: f.name, specialUse: f.specialUse, subscribed: f.subscribed }));

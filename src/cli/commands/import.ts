@@ -37,8 +37,11 @@ imap:   every folder, Sent/Drafts/Trash/Junk/Archive mapped to Sealpost's
         comes from --password-file FILE or SEALPOST_IMPORT_PASSWORD.
         Security: --tls (port 993, default), --starttls (143), --plain (only
         to this machine). --ca FILE trusts a self-signed server certificate.
-        --follow keeps running after the import and brings in new mail as it
-        arrives at the old account, until Ctrl-C.
+        --follow: new mail at the old account keeps coming in after the
+        import. With the gateway running, the gateway does it from then on
+        (after restarts too, while the account is logged in; the old
+        password is kept encrypted to the account's key); without one, this
+        command keeps running and does it until Ctrl-C.
 mbox, eml: into --folder (default INBOX).
 maildir: the Maildir's folders as they are (its root is INBOX); with
         --folder NAME its root goes into NAME and subfolders below it.
@@ -163,7 +166,7 @@ export const importCommand: Command = {
       const onProgress = (p: ImportProgress): void =>
         progress.update({ label: p.folder, done: p.imported, skipped: p.known, bytes: p.bytes, total: p.total, startedAt: p.startedAt });
       if (kind === 'imap') {
-        summary = await imapSources(values, session.target, { onSkip, onProgress, signal: abort.signal, logger, progress });
+        summary = await imapSources(values, session.target, { onSkip, onProgress, signal: abort.signal, logger, progress, ...(session.follow === undefined ? {} : { follow: session.follow }) });
       } else {
         const folders = await fileSources(kind, values, positionals, onSkip);
         summary = await runImport(session.target, folders, { onProgress, signal: abort.signal, total: folders.every((f) => typeof f.count === 'number') ? folders.reduce((n, f) => n + (f.count ?? 0), 0) : null });
