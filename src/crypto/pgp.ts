@@ -17,6 +17,8 @@ import { AuthError, SealpostError } from '../errors/index.ts';
 // gateway only needs it when keys are made or messages are encrypted.
 let loaded: Promise<typeof OpenPgp> | null = null;
 const pgp = (): Promise<typeof OpenPgp> => (loaded ??= import('openpgp'));
+/** The OpenPGP.js module, loaded once, for the other crypto/pgp-*.ts files (nothing outside crypto/ imports it). */
+export const loadOpenPgp = pgp;
 
 export type PgpErrorCode = 'PGP_BAD_KEY' | 'PGP_DECRYPT_FAILED';
 
