@@ -6,8 +6,9 @@
 //   → the peer network → the account's replicas (pipeline/replication.ts tag)
 //   → the latest snapshot pointer any of them holds (signed by the node key)
 //   → the snapshot (signed by the account key) → every message it names that
-//   has not expired: fetched from the replicas over bitswap, decrypted,
-//   put back in its folder with its flags and date, and pinned here.
+//   has not expired: fetched from the replicas over bitswap, decrypted (an
+//   expiring one with the key its custodians give back), put back in its
+//   folder with its flags, date and expiry, and pinned here.
 // Each message is appended with a source id (mailstore imports), so a restore
 // interrupted and run again finishes without duplicates.
 import type { Logger } from 'pino';
@@ -46,7 +47,7 @@ export interface RestoreResult {
   already: number;
   /** left out: their expiry has passed */
   expired: number;
-  /** left out: expiring messages, whose key only their custodians give back */
+  /** left out: expiring messages whose custodians did not give their key back */
   expiring: number;
   /** could not be fetched or decrypted (named in the log) */
   failed: number;
@@ -156,8 +157,15 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
       label, done: result.restored, skipped: result.already + result.expired + result.expiring + result.failed, bytes: 0, total, startedAt,
     });
 
+    // An expiring message that has not expired opens only with the key its
+    // custodians give back; they release shares to this node (the same node
+    // id as before, named a reader when the message was sent).
+    const { createExpiryKeys } = await import('../pipeline/expiry-keys.ts');
+    const expiryKeys = createExpiryKeys({ custody: { network: peer.network, registry: peer.registry, identity: peer.identity }, policy: config.network.custody });
+
     /** The decrypted ciphertext, null when no replica has it or it does not open (logged). */
-    const fetchOne = async (cid: string): Promise<Uint8Array | null> => {
+    const fetchOne = async (cid: string, ticket?: string): Promise<Uint8Array | null> => {
+      let sessionKey: Uint8Array | null = null;
       try {
         let ciphertext: Uint8Array;
         try {
@@ -165,10 +173,14 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
         } catch {
           ciphertext = await replicas.fetch(tag, cid as Cid);
         }
-        return (await decryptMessage({ data: ciphertext, decryptionKey: key, findVerificationKey: async () => null })).data;
+        if (ticket !== undefined) sessionKey = await expiryKeys.sessionKey(Buffer.from(ticket, 'base64'));
+        const findVerificationKey = async (): Promise<string | null> => null;
+        return (await decryptMessage(sessionKey === null ? { data: ciphertext, decryptionKey: key, findVerificationKey } : { data: ciphertext, sessionKey, findVerificationKey })).data;
       } catch (error) {
         log.warn({ cid, err: (error as Error).message }, 'a message of the snapshot could not be restored');
         return null;
+      } finally {
+        sessionKey?.fill(0);
       }
     };
 
@@ -185,13 +197,11 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
           result.expired++;
           return null;
         }
-        if (message.ticket !== undefined) {
-          result.expiring++;
-          return null;
-        }
-        const plain = await fetchOne(message.cid);
+        const plain = await fetchOne(message.cid, message.ticket);
         if (plain === null) {
-          result.failed++;
+          // An expiring one: its custodians did not give its key back (too few reachable).
+          if (message.ticket !== undefined) result.expiring++;
+          else result.failed++;
           return null;
         }
         const prefix = Buffer.from(message.prefix, 'base64');

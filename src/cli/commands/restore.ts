@@ -53,7 +53,7 @@ export const restoreCommand: Command = {
         `from the snapshot of ${new Date(result.snapshot.takenAt).toISOString()}, in ${formatDuration(result.elapsedMs)}` +
         `${result.already > 0 ? ` (${result.already} restored by an earlier run)` : ''}.`);
       if (result.expired > 0) print(`${result.expired} expired message${result.expired === 1 ? ' was' : 's were'} left out.`);
-      if (result.expiring > 0) print(`${result.expiring} expiring message${result.expiring === 1 ? ' was' : 's were'} left out (their keys stay with their custodians).`);
+      if (result.expiring > 0) print(`${result.expiring} expiring message${result.expiring === 1 ? ' was' : 's were'} left out: too few of their custodians gave the key back; run the restore again later.`);
       if (result.failed > 0) print(`${result.failed} message${result.failed === 1 ? '' : 's'} could not be fetched from any replica; run the restore again later.`);
       if (result.generated) print(`Client password for ${result.account} (shown once): ${result.password}`);
       print(`Next: sealpost start${values['data-dir'] === undefined ? '' : ` --data-dir ${values['data-dir']}`}, then add the account to your mail client.`);
