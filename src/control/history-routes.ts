@@ -1,21 +1,14 @@
 // Control requests about an account's history (control/server.ts), served by
 // the running gateway: `sealpost status` asks how many copies replicas hold,
 // `sealpost backup` asks for a fresh snapshot first.
-import { NotFoundError, ValidationError } from '../errors/index.ts';
+import { NotFoundError } from '../errors/index.ts';
+import { jsonBody, textField } from './body.ts';
 import type { History } from '../history-node.ts';
 import type { MailStore } from '../mailstore/types.ts';
 import type { ControlHandler } from './server.ts';
 
 function addressOf(body: Uint8Array): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(body).toString('utf8'));
-  } catch {
-    throw new ValidationError('body', 'must be a JSON object');
-  }
-  const account = (value as { account?: unknown } | null)?.account;
-  if (typeof account !== 'string' || account === '') throw new ValidationError('account', 'must be an address');
-  return account;
+  return textField(jsonBody(body)['account'], 'account');
 }
 
 export function historyRoutes(options: { store: MailStore; history: History }): Record<string, ControlHandler> {

@@ -7,25 +7,11 @@ import { NotFoundError, ValidationError } from '../errors/index.ts';
 import type { AccountId, MailStore, SpecialUse } from '../mailstore/types.ts';
 import type { Importer } from '../pipeline/import.ts';
 import type { Follows, FollowSource } from '../pipeline/follow.ts';
+import { jsonBody, textField } from './body.ts';
 import type { ControlHandler } from './server.ts';
 import { decodeImportBatch } from './import-wire.ts';
 
 const SPECIAL_USES: ReadonlySet<string> = new Set(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive']);
-
-function json(body: Uint8Array): Record<string, unknown> {
-  try {
-    const value = JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('body', 'must be a JSON object');
-}
-
-function text(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ValidationError(field, 'must be a non-empty string');
-  return value;
-}
 
 /** Hands numbered requests of a session on in order (a request waits at most 60 s for its predecessor). */
 function createTurns(): { wait(session: string, seq: number): Promise<void>; done(session: string, seq: number): void } {
@@ -59,34 +45,34 @@ export function importRoutes(options: { store: MailStore; accounts: AccountServi
   const { store, accounts, importer } = options;
   const turns = createTurns();
   const account = async (address: unknown): Promise<AccountId> => {
-    const found = await store.getAccount(text(address, 'account'));
+    const found = await store.getAccount(textField(address, 'account'));
     if (found === null) throw new NotFoundError('account', `no account ${String(address)} on this node`);
     return found.id;
   };
   return {
     '/v1/ping': async () => ({ ok: true, kind: options.kind }),
     '/v1/import/unlock': async (body) => {
-      const { account: address, password } = json(body);
-      await accounts.authenticate(text(address, 'account'), text(password, 'password'), 'control-socket');
+      const { account: address, password } = jsonBody(body);
+      await accounts.authenticate(textField(address, 'account'), textField(password, 'password'), 'control-socket');
       return { ok: true };
     },
     '/v1/import/folder': async (body) => {
-      const { account: address, name, specialUse, subscribed } = json(body);
+      const { account: address, name, specialUse, subscribed } = jsonBody(body);
       if (specialUse !== null && specialUse !== undefined && !SPECIAL_USES.has(String(specialUse))) throw new ValidationError('specialUse', 'must be an RFC 6154 special use or null');
       const box = await importer.folder(await account(address), {
-        name: text(name, 'name'), specialUse: (specialUse ?? null) as SpecialUse | null, subscribed: subscribed !== false,
+        name: textField(name, 'name'), specialUse: (specialUse ?? null) as SpecialUse | null, subscribed: subscribed !== false,
       });
       return { name: box.name };
     },
     '/v1/import/known': async (body) => {
-      const { account: address, sources } = json(body);
+      const { account: address, sources } = jsonBody(body);
       if (!Array.isArray(sources) || !sources.every((s) => typeof s === 'string')) throw new ValidationError('sources', 'must be a list of source ids');
       return { known: [...(await importer.known(await account(address), sources as string[]))] };
     },
     /** the gateway keeps following an old IMAP account (the account must be unlocked: /v1/import/unlock first) */
     '/v1/import/follow': async (body) => {
       if (options.follows === undefined) throw new NotFoundError('route', 'only a running gateway follows an old account');
-      const { account: address, source } = json(body);
+      const { account: address, source } = jsonBody(body);
       const s = source as Partial<FollowSource> | undefined;
       if (s === undefined || typeof s.host !== 'string' || typeof s.port !== 'number' || typeof s.user !== 'string' || typeof s.password !== 'string' ||
         !['tls', 'starttls', 'plain'].includes(String(s.security))) throw new ValidationError('source', 'must name host, port, security, user and password');

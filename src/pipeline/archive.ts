@@ -2,7 +2,7 @@
 // draft, a placeholder): messages arriving by SMTP or import are sealed and
 // recorded on the way in, but an APPEND is answered from the body cache at
 // once, and sealed here shortly after, to the account's own key, into storage
-// and the ledger (pipeline/import.ts sealOwn). A restore (DESIGN.md
+// and the ledger (pipeline/import.ts sealOwnMany, one batch at a time). A restore (DESIGN.md
 // "restore/") can then rebuild every message from storage. Expiring messages
 // are never sealed again: a copy under the account's key would outlive the
 // expiry. Runs for unlocked accounts (reading a body needs the cache key).
@@ -11,15 +11,15 @@ import type { KeyRing } from '../accounts/keyring.ts';
 import { encryptMessage } from '../crypto/pgp.ts';
 import { SealpostError } from '../errors/index.ts';
 import type { Ledger } from '../ledger/types.ts';
-import type { AccountId, MailStore } from '../mailstore/types.ts';
+import type { AccountId, MailboxId, MailStore, Uid } from '../mailstore/types.ts';
 import type { BlockStorage } from '../storage/types.ts';
-import { sealOwn } from './import.ts';
+import { sealOwnMany } from './import.ts';
 
 export interface ArchiverOptions {
   store: MailStore;
   keyring: Pick<KeyRing, 'isUnlocked' | 'onUnlock'>;
-  storage: Pick<BlockStorage, 'put'>;
-  ledger: Pick<Ledger, 'append'>;
+  storage: Pick<BlockStorage, 'putMany'>;
+  ledger: Pick<Ledger, 'appendMany'>;
   logger: Logger;
   encrypt?: typeof encryptMessage;
   now?: () => number;
@@ -49,18 +49,20 @@ export function startArchiver(options: ArchiverOptions): Archiver {
     for (;;) {
       const pending = await store.unsealedMessages(accountId, BATCH);
       if (pending.length === 0 || closed) return sealed;
+      const bodies: Array<{ mailboxId: MailboxId; uid: Uid; raw: Uint8Array }> = [];
       for (const { mailboxId, uid } of pending) {
-        let raw: Uint8Array;
         try {
-          raw = await store.getBody(mailboxId, uid);
+          bodies.push({ mailboxId, uid, raw: await store.getBody(mailboxId, uid) });
         } catch (error) {
           // Expunged meanwhile: the next round lists what is left.
-          if (error instanceof SealpostError && error.code === 'NOT_FOUND') continue;
-          throw error;
+          if (!(error instanceof SealpostError && error.code === 'NOT_FOUND')) throw error;
         }
-        const { cid } = await sealOwn(parts, owner, raw);
+      }
+      if (bodies.length === 0) return sealed;
+      const refs = await sealOwnMany(parts, owner, bodies.map((b) => b.raw));
+      for (const [i, { mailboxId, uid }] of bodies.entries()) {
         try {
-          await store.setSealed(mailboxId, uid, { cid, offset: 0 });
+          await store.setSealed(mailboxId, uid, { cid: (refs[i] as { cid: string }).cid, offset: 0 });
           sealed++;
         } catch (error) {
           if (!(error instanceof SealpostError && error.code === 'NOT_FOUND')) throw error;

@@ -64,8 +64,8 @@ export interface Importer {
 export interface ImporterOptions {
   store: MailStore;
   keyring: Pick<KeyRing, 'isUnlocked'>;
-  storage: Pick<BlockStorage, 'put' | 'putMany'>;
-  ledger: Pick<Ledger, 'append' | 'appendMany'>;
+  storage: Pick<BlockStorage, 'putMany'>;
+  ledger: Pick<Ledger, 'appendMany'>;
   logger: Logger;
   now?: () => number;
   /** encryption; the gateway passes its worker pool's */
@@ -75,25 +75,33 @@ export interface ImporterOptions {
 }
 
 /**
- * Seals a message to its owner's key alone and records it: what an import
- * and a client's own APPEND (pipeline/archive.ts) have in common.
+ * The account's folder for `target`: its folder of that special use, else the
+ * one of that name, else a new one (parents first: the store does not create
+ * them, RFC 3501 §6.3.3 lets a server do it), subscribed unless
+ * `target.subscribed` is false. Imports and restores (restore/restore.ts) share it.
  */
-export async function sealOwn(
-  parts: { storage: Pick<BlockStorage, 'put'>; ledger: Pick<Ledger, 'append'>; encrypt: typeof encryptMessage; now: () => number },
-  owner: { publicKey: string; fingerprint: string },
-  raw: Uint8Array,
-): Promise<{ cid: string; seq: number }> {
-  const ciphertext = await parts.encrypt({ data: raw, encryptionKeys: [owner.publicKey] });
-  const cid = await parts.storage.put(ciphertext);
-  const messageHash = createHash('sha256').update(raw).digest('hex');
-  const { seq } = await parts.ledger.append({ cid, messageHash, sender: owner.fingerprint, time: parts.now(), expires: null });
-  return { cid, seq };
+export async function findOrCreateFolder(store: MailStore, accountId: AccountId, target: FolderTarget): Promise<{ box: MailboxInfo; created: boolean }> {
+  if (target.specialUse !== undefined && target.specialUse !== null) {
+    const special = (await store.listMailboxes(accountId)).find((b) => b.specialUse === target.specialUse);
+    if (special !== undefined) return { box: special, created: false };
+  }
+  const existing = await store.getMailbox(accountId, target.name);
+  if (existing !== null) return { box: existing, created: false };
+  const levels = target.name.split(MAILBOX_DELIMITER);
+  for (let i = 1; i < levels.length; i++) {
+    const parent = levels.slice(0, i).join(MAILBOX_DELIMITER);
+    if ((await store.getMailbox(accountId, parent)) === null) await store.createMailbox(accountId, parent);
+  }
+  const box = await store.createMailbox(accountId, target.name, target.specialUse ?? null);
+  if (target.subscribed !== false) await store.setSubscribed(accountId, box.name, true);
+  return { box, created: true };
 }
 
 /**
- * sealOwn for a batch: encrypted concurrently (the pool spreads them over its
- * workers), stored with one pin transaction and recorded with one ledger
- * transaction, instead of two fsyncs per message.
+ * Seals messages to their owner's key alone and records them: what an import
+ * and a client's own APPEND (pipeline/archive.ts) have in common. Encrypted
+ * concurrently (the pool spreads them over its workers), stored with one pin
+ * transaction and recorded with one ledger transaction, not two fsyncs per message.
  */
 export async function sealOwnMany(
   parts: Pick<ImporterOptions, 'storage' | 'ledger' | 'encryptMany'> & { encrypt: typeof encryptMessage; now: () => number },
@@ -122,23 +130,9 @@ export function createImporter(options: ImporterOptions): Importer {
   };
 
   async function folder(accountId: AccountId, target: FolderTarget): Promise<MailboxInfo> {
-    const boxes = await store.listMailboxes(accountId);
-    if (target.specialUse !== undefined && target.specialUse !== null) {
-      const special = boxes.find((b) => b.specialUse === target.specialUse);
-      if (special !== undefined) return special;
-    }
-    const existing = await store.getMailbox(accountId, target.name);
-    if (existing !== null) return existing;
-    // Parents first (the store does not create them; RFC 3501 §6.3.3 lets a server do it).
-    const parts = target.name.split(MAILBOX_DELIMITER);
-    for (let i = 1; i < parts.length; i++) {
-      const parent = parts.slice(0, i).join(MAILBOX_DELIMITER);
-      if ((await store.getMailbox(accountId, parent)) === null) await store.createMailbox(accountId, parent);
-    }
-    const created = await store.createMailbox(accountId, target.name, target.specialUse ?? null);
-    if (target.subscribed !== false) await store.setSubscribed(accountId, created.name, true);
-    log.info({ account: accountId, folder: created.name }, 'folder created for an import');
-    return created;
+    const { box, created } = await findOrCreateFolder(store, accountId, target);
+    if (created) log.info({ account: accountId, folder: box.name }, 'folder created for an import');
+    return box;
   }
 
   /** per account, the commit of the batch called last: commits happen in call order */

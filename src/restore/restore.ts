@@ -17,9 +17,10 @@ import { readBackup } from '../backup/format.ts';
 import { saveConfig } from '../config/config.ts';
 import { decryptMessage } from '../crypto/pgp.ts';
 import { SealpostError } from '../errors/index.ts';
-import type { ImportInput, MailboxInfo, MailStore, AccountId } from '../mailstore/types.ts';
+import type { ImportInput } from '../mailstore/types.ts';
 import { openPeerNetwork } from '../peer-node.ts';
 import { openPeerState } from '../pipeline/peer-state.ts';
+import { findOrCreateFolder } from '../pipeline/import.ts';
 import { accountTag } from '../pipeline/replication.ts';
 import { openSnapshot, type MailboxSnapshot, type SnapshotMailbox } from '../snapshot/format.ts';
 import { openSnapshotState } from '../snapshot/state.ts';
@@ -68,21 +69,6 @@ export interface RestoreOptions {
 
 /** messages fetched, decrypted and appended together */
 const CHUNK = 128;
-
-/** The folder for a snapshot mailbox: the account's folder of that special use, else by name (created with its parents). */
-async function folderFor(store: MailStore, accountId: AccountId, mailbox: SnapshotMailbox): Promise<MailboxInfo> {
-  const boxes = await store.listMailboxes(accountId);
-  const special = mailbox.specialUse === null ? undefined : boxes.find((b) => b.specialUse === mailbox.specialUse);
-  if (special !== undefined) return special;
-  const existing = await store.getMailbox(accountId, mailbox.name);
-  if (existing !== null) return existing;
-  const parts = mailbox.name.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const parent = parts.slice(0, i).join('/');
-    if ((await store.getMailbox(accountId, parent)) === null) await store.createMailbox(accountId, parent);
-  }
-  return store.createMailbox(accountId, mailbox.name, mailbox.specialUse);
-}
 
 /**
  * Restores the account of a key backup into `dataDir`.
@@ -213,7 +199,8 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Restor
     };
 
     for (const mailbox of snapshot.mailboxes) {
-      const box = await folderFor(node.store, account.id, mailbox);
+      // Subscriptions come from the snapshot, below.
+      const { box } = await findOrCreateFolder(node.store, account.id, { name: mailbox.name, specialUse: mailbox.specialUse, subscribed: false });
       progress(box.name);
       const occurrences = new Map<string, number>();
       const items: Item[] = mailbox.messages.map((m) => {
